@@ -1,0 +1,117 @@
+"""A multilayer perceptron with hand-written backpropagation; softmax regression and a
+regression head are its two smallest cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .losses import cross_entropy, squared_error
+
+ACTIVATIONS = ("relu", "tanh")
+HEADS = {"softmax": cross_entropy, "linear": squared_error}
+
+
+class MLP:
+    """``x → [W₁x + b₁ → act] → … → W_L x + b_L → head``, trained through ``loss_and_grads``.
+
+    ``params = [W₁, b₁, …, W_L, b_L]`` with ``Wₗ`` of shape (fan_in, fan_out), so a layer is
+    ``a @ W + b`` (PyTorch's ``nn.Linear`` stores ``W.T``). Initialisation is PyTorch's default
+    for ``nn.Linear``: every weight and bias uniform in ±1/√fan_in, drawn from
+    ``numpy.random.default_rng(seed)``. The "softmax" head is cross-entropy over integer labels;
+    the "linear" head is mean squared error.
+
+    >>> net = MLP(4, (8,), 3, seed=0)
+    >>> loss, grads = net.loss_and_grads(np.ones((2, 4)), np.array([0, 2]))
+    >>> [g.shape for g in grads]
+    [(4, 8), (8,), (8, 3), (3,)]
+    """
+
+    def __init__(self, n_inputs: int, hidden: Sequence[int], n_outputs: int, *,
+                 activation: str = "relu", head: str = "softmax", dtype=np.float64,
+                 seed: int | None = 0):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Invalid activation value: {activation!r} "
+                             f"(allowed: {', '.join(ACTIVATIONS)})")
+        if head not in HEADS:
+            raise ValueError(f"Invalid head value: {head!r} (allowed: {', '.join(HEADS)})")
+        sizes = [int(n_inputs), *(int(h) for h in hidden), int(n_outputs)]
+        if min(sizes) < 1:
+            raise ValueError(f"Invalid layer sizes: {sizes} (allowed: integers >= 1)")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"Invalid dtype value: {dtype!r} (allowed: float32, float64)")
+        self.sizes, self.activation, self.head = sizes, activation, head
+        self._loss = HEADS[head]
+        rng = np.random.default_rng(seed)
+        self.params: list[np.ndarray] = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            bound = 1.0 / np.sqrt(fan_in)
+            self.params.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(self.dtype))
+            self.params.append(rng.uniform(-bound, bound, fan_out).astype(self.dtype))
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.params) // 2
+
+    def _forward(self, X: np.ndarray) -> list[np.ndarray]:
+        """Every layer's output, the input first and the head's input (logits) last."""
+        outs = [X]
+        for layer in range(self.n_layers):
+            z = outs[-1] @ self.params[2 * layer]
+            z += self.params[2 * layer + 1]
+            if layer < self.n_layers - 1:
+                if self.activation == "relu":
+                    np.maximum(z, 0, out=z)
+                else:
+                    np.tanh(z, out=z)
+            outs.append(z)
+        return outs
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """The network's output: logits for the softmax head, predictions for the linear head."""
+        return self._forward(X)[-1]
+
+    def loss(self, output: np.ndarray, y: np.ndarray) -> float:
+        """The head's loss of an output of :meth:`forward`."""
+        return self._loss(output, y)[0]
+
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+        """Mean loss over the batch and its gradient for each parameter, by backpropagation."""
+        outs = self._forward(X)
+        loss, delta = self._loss(outs[-1], y)          # ∂L/∂z of the last layer
+        grads: list[np.ndarray] = [None] * len(self.params)  # type: ignore[list-item]
+        for layer in reversed(range(self.n_layers)):
+            a = outs[layer]
+            grads[2 * layer] = a.T @ delta            # ∂L/∂W = aᵀ·δ
+            grads[2 * layer + 1] = delta.sum(axis=0)  # ∂L/∂b = Σ δ
+            if layer:
+                delta = delta @ self.params[2 * layer].T      # ∂L/∂a
+                if self.activation == "relu":
+                    delta *= a > 0                     # relu'(z) = [z > 0] = [a > 0]
+                else:
+                    delta *= 1.0 - a * a               # tanh'(z) = 1 − tanh²(z)
+        return loss, grads
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Class indices (softmax head) or predicted values, shape (n,) for one output."""
+        out = self.forward(X)
+        if self.head == "softmax":
+            return out.argmax(axis=1)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities, softmax of the logits (softmax head only)."""
+        if self.head != "softmax":
+            raise ValueError("predict_proba needs the softmax head")
+        z = self.forward(X)
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def __repr__(self) -> str:
+        return (f"MLP({self.sizes[0]}, {tuple(self.sizes[1:-1])}, {self.sizes[-1]}, "
+                f"activation={self.activation!r}, head={self.head!r}, dtype={self.dtype.name})")
+

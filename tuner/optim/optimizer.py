@@ -1,0 +1,118 @@
+"""The optimizer protocol shared by every algorithm in :mod:`tuner.optim`.
+
+An optimizer owns a list of parameter arrays and updates them *in place*::
+
+    opt = SGD(params, lr=0.1, momentum=0.9)
+    loss, grads = model.loss_and_grads(X, y)
+    opt.step(grads)          # grads in the order of params
+
+``opt.lr`` is read and written by the schedules; ``state_dict()`` returns a deep copy of
+everything the next step depends on (hyperparameters, step count, per-parameter buffers),
+and ``load_state_dict`` restores it, so a run resumed from a state dict continues bit for bit.
+The per-parameter buffers are named after PyTorch's (``momentum_buffer``, ``exp_avg``,
+``exp_avg_sq``, ...) and one parameter group is supported.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def check_range(name: str, value: float, low: float, high: float | None = None,
+                *, low_open: bool = False, high_open: bool = True) -> None:
+    """Raise ``ValueError`` unless ``low <= value < high`` (bounds' openness as given).
+
+    The message names the argument, the value and the allowed range, e.g.
+    ``Invalid momentum value: -0.1 (allowed: 0 <= momentum < 1)``.
+    """
+    ok = np.isfinite(value) and (value > low if low_open else value >= low)
+    if high is not None:
+        ok = ok and (value < high if high_open else value <= high)
+    if not ok:
+        lower = f"{low:g} {'<' if low_open else '<='} {name}"
+        allowed = lower if high is None else f"{lower} {'<' if high_open else '<='} {high:g}"
+        raise ValueError(f"Invalid {name} value: {value!r} (allowed: {allowed})")
+
+
+class Optimizer:
+    """Base class: parameter bookkeeping, ``lr``, ``state_dict``; subclasses define ``_update``.
+
+    Subclasses store their hyperparameters in ``self.defaults`` (PyTorch's name for them),
+    validate them in ``__init__``, and implement ``_update(i, param, grad, state)``, which
+    updates ``param`` in place using the per-parameter ``state`` dict. ``self.step_count`` is
+    the number of the step being taken (1 on the first call), like PyTorch's ``state["step"]``.
+    """
+
+    def __init__(self, params: Sequence[np.ndarray], defaults: dict):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("Invalid params value: [] (allowed: a non-empty list of arrays)")
+        for p in self.params:
+            if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+                raise ValueError(f"Invalid params value: {type(p).__name__} "
+                                 "(allowed: floating-point numpy arrays, updated in place)")
+        check_range("lr", defaults["lr"], 0.0)
+        self.defaults = dict(defaults)
+        self.initial_lr: float | None = None  # set by the first schedule attached (PyTorch's)
+        self.step_count = 0
+        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate used by the next step; schedules write it."""
+        return self.defaults["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        check_range("lr", value, 0.0)
+        self.defaults["lr"] = float(value)
+
+    def step(self, grads: Sequence[np.ndarray]) -> None:
+        """Update every parameter in place from ``grads`` (same order and shapes as ``params``)."""
+        if len(grads) != len(self.params):
+            raise ValueError(f"Invalid grads value: {len(grads)} arrays "
+                             f"(allowed: one per parameter, {len(self.params)})")
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if np.shape(g) != p.shape:
+                raise ValueError(f"Invalid grads value: grads[{i}] has shape {np.shape(g)} "
+                                 f"(allowed: the shape of params[{i}], {p.shape})")
+        self.step_count += 1
+        self._step(grads)
+
+    def _step(self, grads: Sequence[np.ndarray]) -> None:
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            self._update(p, g, self.state[i])
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """A deep copy of the hyperparameters, the step count and every per-parameter buffer."""
+        return {"defaults": dict(self.defaults), "step": self.step_count,
+                "initial_lr": self.initial_lr,
+                "state": copy.deepcopy(self.state), **self._extra_state()}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned; the next step continues that run exactly."""
+        if len(state_dict["state"]) != len(self.params):
+            raise ValueError(f"Invalid state_dict value: state for {len(state_dict['state'])} "
+                             f"parameters (allowed: one per parameter, {len(self.params)})")
+        self.defaults = dict(state_dict["defaults"])
+        self.step_count = int(state_dict["step"])
+        self.initial_lr = state_dict["initial_lr"]
+        self.state = copy.deepcopy(state_dict["state"])
+        self._load_extra_state(state_dict)
+
+    def _extra_state(self) -> dict:
+        """Optimizer-wide state beyond the per-parameter buffers (SWATS' phase, for one)."""
+        return {}
+
+    def _load_extra_state(self, state_dict: dict) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.defaults.items())
+        return f"{type(self).__name__}({args})"
