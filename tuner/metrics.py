@@ -24,11 +24,15 @@ def accuracy(y, output, loss) -> float:
 
 def r2(y, output, loss) -> float:
     """Coefficient of determination ``1 − Σ(y − ŷ)² / Σ(y − ȳ)²`` (scikit-learn's ``r2_score``,
-    averaged uniformly over outputs)."""
+    averaged uniformly over outputs; a constant target column scores 1 if predicted exactly,
+    else 0)."""
     y = y.reshape(output.shape)
     ss_res = ((y - output) ** 2).sum(axis=0)
     ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
-    return float(np.mean(1.0 - ss_res / np.where(ss_tot == 0, 1.0, ss_tot)))
+    constant = ss_tot == 0
+    scores = np.where(constant, np.where(ss_res == 0, 1.0, 0.0),
+                      1.0 - ss_res / np.where(constant, 1.0, ss_tot))
+    return float(np.mean(scores))
 
 
 def mse(y, output, loss) -> float:

@@ -294,6 +294,7 @@ def create_schedule(name: str, optimizer: Optimizer, *, epochs: int, warmup_epoc
     """
     if name not in SCHEDULES:
         raise ValueError(f"Invalid schedule value: {name!r} (allowed: {', '.join(SCHEDULES)})")
+    check_int("epochs", epochs, 1)
     check_int("warmup_epochs", warmup_epochs, 0)
     if warmup_epochs and name == "plateau":
         raise ValueError("Invalid warmup_epochs value: warm-up before 'plateau' "

@@ -54,7 +54,8 @@ OPTIMIZERS = MappingProxyType({
 
 
 def create(name: str, params, **hyper) -> Optimizer:
-    """Build the optimizer a study calls ``name`` over ``params``.
+    """Build the optimizer a study calls ``name`` over ``params``. Arguments the name fixes may
+    be passed only with their fixed value.
 
     >>> import numpy as np
     >>> w = np.zeros(3)
@@ -67,8 +68,10 @@ def create(name: str, params, **hyper) -> Optimizer:
         raise ValueError(f"Invalid optimizer value: {name!r} "
                          f"(allowed: {', '.join(OPTIMIZERS)})") from None
     allowed = entry.hyperparameters()
-    unknown = sorted(set(hyper) - set(allowed))
+    unknown = sorted(k for k in hyper
+                     if k not in allowed and (k not in entry.fixed or hyper[k] != entry.fixed[k]))
     if unknown:
-        raise ValueError(f"Invalid argument for optimizer {name!r}: {', '.join(unknown)} "
-                         f"(allowed: {', '.join(allowed)})")
+        raise ValueError(f"Invalid argument for optimizer {name!r}: "
+                         f"{', '.join(f'{k}={hyper[k]!r}' for k in unknown)} (allowed: "
+                         f"{', '.join(allowed)}; {name!r} fixes {entry.fixed or 'nothing'})")
     return entry.cls(params, **{**entry.defaults, **hyper, **entry.fixed})
