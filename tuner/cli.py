@@ -1,0 +1,202 @@
+"""The ``tuner`` command: a thin face over :mod:`tuner.api`; each command calls one function.
+
+Exit codes: 0 ok, 1 a run failed, 2 bad input (spec or arguments), 3 database unreachable or
+credentials refused, 4 unknown study, 130 stopped by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+
+from . import __version__
+from .errors import TunerError
+
+EXAMPLES = {
+    "launch": "tuner launch studies/digits.toml --workers 2",
+    "worker": "tuner worker studies/digits.toml --storage postgresql://tuner:***@db/tuner",
+    "check": "tuner check studies/digits.toml",
+    "best": "tuner best digits-mlp --format json",
+    "studies": "tuner studies --format json",
+    "trials": "tuner trials digits-mlp --format csv > trials.csv",
+    "delete": "tuner delete digits-mlp",
+}
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: 1 or more)")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: more than 0)")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .service.spec import settings_markdown
+    parser = argparse.ArgumentParser(
+        prog="tuner", description="Tune optimizer, learning rate, momentum and LR schedule "
+        "with Optuna studies stored in SQL.")
+    parser.add_argument("--version", action="version", version=f"tuner {__version__}")
+    parser.add_argument("--quiet", action="store_true", help="print only results and errors")
+    parser.add_argument("--log-level", default="WARNING",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default: WARNING")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, help_text, **kw):
+        p = sub.add_parser(name, help=help_text, description=help_text,
+                           epilog=f"example: {EXAMPLES[name]}" + kw.pop("epilog", ""),
+                           formatter_class=argparse.RawDescriptionHelpFormatter, **kw)
+        return p
+
+    def storage_arg(p):
+        p.add_argument("--storage", metavar="URL", help="SQLAlchemy URL; default: "
+                       "$TUNER_STORAGE, else sqlite:///tuner.db")
+
+    def budget_args(p):
+        p.add_argument("--n-trials", type=positive_int, metavar="N",
+                       help="set the study-wide trial budget")
+        p.add_argument("--timeout", type=positive_float, metavar="S",
+                       help="set the study-wide time limit in seconds")
+
+    p = command("launch", "Create or resume a study and run workers until its budget is met.")
+    p.add_argument("spec", metavar="SPEC", help="a study spec (.toml)")
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="worker processes (default 1)")
+    storage_arg(p)
+    budget_args(p)
+
+    p = command("worker", "Run one worker on a study (created if missing); any number may join.")
+    p.add_argument("spec", metavar="SPEC")
+    storage_arg(p)
+    budget_args(p)
+
+    p = command("check", "Validate a spec without running anything.",
+                epilog="\n\nsettings:\n" + settings_markdown())
+    p.add_argument("spec", metavar="SPEC")
+
+    p = command("best", "Print a study's best configuration.")
+    p.add_argument("study", metavar="STUDY")
+    storage_arg(p)
+    p.add_argument("--format", choices=["table", "json", "toml", "torch"], default="table")
+
+    p = command("studies", "List the studies in the storage.")
+    storage_arg(p)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+    p = command("trials", "Print a study's trials.")
+    p.add_argument("study", metavar="STUDY")
+    storage_arg(p)
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+
+    p = command("delete", "Delete a study and its trials.")
+    p.add_argument("study", metavar="STUDY")
+    storage_arg(p)
+    return parser
+
+
+def format_best(best: dict, fmt: str) -> str:
+    from .export import to_toml, to_torch
+    if fmt == "json":
+        return json.dumps(best, indent=2)
+    if fmt == "toml":
+        return to_toml(best).rstrip("\n")
+    if fmt == "torch":
+        return to_torch(best).rstrip("\n")
+    config = best["config"]
+    args = ", ".join(f"{k}={v}" for k, v in config["optimizer_args"].items())
+    sched = ", ".join(f"{k}={v}" for k, v in config["schedule_args"].items())
+    warm = f", after {config['warmup_epochs']} warm-up epochs" if config.get("warmup_epochs") else ""
+    rows = [("study", best["study"]), ("trial", best["trial"]),
+            (f"validation {best['metric']}", best["val_metric"]),
+            (f"test {best['metric']}", best["test_metric"]),
+            ("optimizer", f"{config['optimizer']} ({args})" if args else config["optimizer"]),
+            ("lr", config["lr"]),
+            ("schedule", f"{config['schedule']} ({sched}){warm}" if sched else config["schedule"]),
+            ("epochs", best["epochs"])]
+    return "\n".join(f"{k:<22}{v}" for k, v in rows)
+
+
+def format_rows(rows: list[dict], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, indent=2)
+    if not rows:
+        return ""
+    if fmt == "csv":
+        buf = io.StringIO()
+        flat = [{k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.items()} for r in rows]
+        writer = csv.DictWriter(buf, fieldnames=list(flat[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(flat)
+        return buf.getvalue().rstrip("\n")
+    cols = list(rows[0])
+    cells = [[("" if r[c] is None else f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]))
+              for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import api
+    from .service.storage import mask_url, resolve_url
+    if args.command == "check":
+        spec = api.check(args.spec)
+        if not args.quiet:
+            print(f"{args.spec}: ok (study {spec.name!r}, task {spec['study.task']!r})")
+    elif args.command == "launch":
+        best = api.launch(args.spec, workers=args.workers, storage=args.storage,
+                          n_trials=args.n_trials, timeout=args.timeout, progress=not args.quiet)
+        print(format_best(best, "table"))
+        if not args.quiet:
+            url = mask_url(resolve_url(args.storage))
+            print(f"\nJSON for scripts:  tuner best {best['study']!r} --storage '{url}' "
+                  f"--format json\nDashboard:         tuner dashboard --storage '{url}'")
+    elif args.command == "worker":
+        report = api.worker(args.spec, storage=args.storage, n_trials=args.n_trials,
+                            timeout=args.timeout)
+        if not args.quiet:
+            ran = ", ".join(f"{n} {s.lower()}" for s, n in sorted(report.ran.items())) or "none"
+            print(f"worker done ({report.reason}): trials run: {ran}")
+    elif args.command == "best":
+        print(format_best(api.best(args.study, args.storage), args.format))
+    elif args.command == "studies":
+        print(format_rows(api.studies(args.storage), args.format))
+    elif args.command == "trials":
+        print(format_rows(api.trials(args.study, args.storage), args.format))
+    elif args.command == "delete":
+        api.delete(args.study, args.storage)
+        if not args.quiet:
+            print(f"deleted study {args.study!r}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s "
+                        "%(message)s", stream=sys.stderr)
+    try:
+        return run(args)
+    except TunerError as e:
+        for line in e.lines():
+            print(f"tuner: error: {line}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("\ntuner: stopped; run the same command again to resume", file=sys.stderr)
+        return 130

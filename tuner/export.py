@@ -1,0 +1,100 @@
+"""A best configuration written out: a spec fragment (TOML) or PyTorch code."""
+
+from __future__ import annotations
+
+import json
+
+from .optim import OPTIMIZERS
+from .service.space import optimizer_arguments
+
+TORCH_SCHEDULES = {"step": "StepLR", "exponential": "ExponentialLR", "cosine": "CosineAnnealingLR",
+                   "plateau": "ReduceLROnPlateau"}
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(value)
+    return json.dumps(value)
+
+
+def to_toml(best: dict) -> str:
+    """The ``[search]`` tables that fix a spec to this configuration (paste over your own)."""
+    config = best["config"]
+    optimizer, schedule = config["optimizer"], config["schedule"]
+    own = optimizer_arguments(optimizer)
+    lines = [f"# best of study {best['study']!r}: trial {best['trial']}, "
+             f"{best.get('metric') or 'value'} {best['value']}",
+             "[search]", f"optimizers = [{json.dumps(optimizer)}]",
+             f"lr = {_toml_value(config['lr'])}", f"schedules = [{json.dumps(schedule)}]"]
+    if config.get("warmup_epochs"):
+        lines.append(f"warmup_epochs = {config['warmup_epochs']}")
+    args = dict(config["optimizer_args"])
+    betas = args.pop("betas", None)
+    if betas is not None:
+        args["beta1"], args["beta2"] = betas
+    args = {k: v for k, v in args.items() if k in own}
+    if args:
+        lines += ["", f"[search.{optimizer}]"] + [f"{k} = {_toml_value(v)}" for k, v in args.items()]
+    if config["schedule_args"]:
+        lines += ["", f"[search.{schedule}]"] + [f"{k} = {_toml_value(v)}"
+                                                 for k, v in config["schedule_args"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _call(name: str, first: str, args: dict) -> str:
+    parts = [first] + [f"{k}={_py(v)}" for k, v in args.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _py(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(_py(v) for v in value) + ")"
+    return repr(value)
+
+
+def to_torch(best: dict, epochs: int | None = None) -> str:
+    """PyTorch lines building the same optimizer and scheduler (arguments left at PyTorch's
+    defaults are omitted). SWATS has no PyTorch counterpart, which the output says."""
+    config = best["config"]
+    optimizer = config["optimizer"]
+    entry = OPTIMIZERS[optimizer]
+    if optimizer == "swats":
+        return ("# SWATS (Adam switching to SGD with momentum) has no torch.optim class; "
+                "tuner's own is tuner.optim.SWATS.\n"
+                f"# Its configuration: lr={config['lr']!r}, {config['optimizer_args']!r}\n")
+    defaults = entry.cls.__init__.__defaults__ or ()
+    names = entry.cls.__init__.__code__.co_varnames[2:2 + len(defaults)]
+    torch_defaults = dict(zip(names, defaults))
+    args = {"lr": config["lr"]}
+    for k, v in config["optimizer_args"].items():
+        if isinstance(torch_defaults.get(k), tuple):
+            v = tuple(v)
+        if torch_defaults.get(k, object()) != v:
+            args[k] = v
+    lines = ["import torch", "",
+             "optimizer = " + _call(f"torch.optim.{entry.cls.__name__}", "model.parameters()", args)]
+    schedule, sched_args = config["schedule"], dict(config["schedule_args"])
+    epochs = epochs or best.get("epochs")
+    warmup = config.get("warmup_epochs", 0)
+    if schedule == "cosine":
+        sched_args = {"T_max": (epochs - warmup) if epochs else "EPOCHS", **sched_args}
+    if schedule == "plateau":
+        sched_args = {"mode": "min", **sched_args}
+    main = (_call(f"torch.optim.lr_scheduler.{TORCH_SCHEDULES[schedule]}", "optimizer", sched_args)
+            if schedule != "constant" else None)
+    if warmup:
+        warm = _call("torch.optim.lr_scheduler.LinearLR", "optimizer",
+                     {"start_factor": 1 / (warmup + 1), "end_factor": 1.0, "total_iters": warmup})
+        lines.append(f"scheduler = torch.optim.lr_scheduler.SequentialLR(optimizer, schedulers=["
+                     f"{warm}, {main}], milestones=[{warmup}])")
+    elif main:
+        lines.append(f"scheduler = {main}")
+    if schedule == "plateau":
+        lines.append("# after each epoch: scheduler.step(validation_loss)")
+    elif schedule != "constant" or warmup:
+        lines.append("# after each epoch: scheduler.step()")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,124 @@
+"""The read API: studies, trials and the best configuration, as plain Python data.
+
+Every face (CLI, dashboard, notebooks) reads results through these functions. They open the
+storage read-only and never create tables.
+"""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from .errors import UnknownStudyError
+from .service.storage import open_storage
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def _load(study: str, storage: str | None, *, read_only: bool = True) -> optuna.Study:
+    store = open_storage(storage, read_only=read_only)
+    try:
+        return optuna.load_study(study_name=study, storage=store)
+    except KeyError:
+        names = [s.study_name for s in optuna.get_all_study_summaries(store, include_best_trial=False)]
+        known = f" (studies: {', '.join(map(repr, names))})" if names else " (no studies yet)"
+        raise UnknownStudyError(f"no study named {study!r}{known}") from None
+
+
+def is_diverged(trial: FrozenTrial) -> bool:
+    return bool(trial.user_attrs.get("diverged"))
+
+
+def trial_summary(trial: FrozenTrial) -> dict:
+    """One trial as a flat dict: number, state, value, configuration, metrics, timing."""
+    config = trial.user_attrs.get("config", {})
+    return {
+        "trial": trial.number,
+        "state": "DIVERGED" if is_diverged(trial) else trial.state.name,
+        "value": trial.value,
+        "optimizer": config.get("optimizer"),
+        "lr": config.get("lr"),
+        "schedule": config.get("schedule"),
+        "params": dict(trial.params),
+        "val_metric": trial.user_attrs.get("val_metric"),
+        "test_metric": trial.user_attrs.get("test_metric"),
+        "epochs": trial.user_attrs.get("epochs"),
+        "diverged_epoch": trial.user_attrs.get("diverged_epoch"),
+        "pruned_reason": trial.user_attrs.get("pruned_reason"),
+        "seconds": trial.user_attrs.get("seconds"),
+        "seed": trial.user_attrs.get("seed"),
+        "retry_of": trial.system_attrs.get("failed_trial"),
+    }
+
+
+def studies(storage: str | None = None) -> list[dict]:
+    """Every study with its task, budget, trial counts by state, best value and last update."""
+    store = open_storage(storage, read_only=True)
+    out = []
+    for summary in optuna.get_all_study_summaries(store, include_best_trial=False):
+        study = optuna.load_study(study_name=summary.study_name, storage=store)
+        trials = study.get_trials(deepcopy=False)
+        counts = {s.name.lower(): 0 for s in TrialState}
+        for t in trials:
+            counts[t.state.name.lower()] += 1
+        counts["diverged"] = sum(1 for t in trials if is_diverged(t))
+        complete = [t for t in trials if t.state == TrialState.COMPLETE]
+        best = (max if study.direction.name == "MAXIMIZE" else min)(
+            (t.value for t in complete), default=None)
+        ends = [t.datetime_complete or t.datetime_start for t in trials
+                if t.datetime_complete or t.datetime_start]
+        budget = study.user_attrs.get("n_trials")
+        finished = counts["complete"] + counts["pruned"]
+        state = ("running" if counts["running"] else
+                 "finished" if budget is not None and finished >= budget else "idle")
+        out.append({"study": study.study_name, "task": study.user_attrs.get("task"),
+                    "metric": study.user_attrs.get("metric"),
+                    "direction": study.direction.name.lower(), "state": state,
+                    "n_trials": budget, "finished": finished, **counts, "best_value": best,
+                    "last_update": max(ends).isoformat(timespec="seconds") if ends else None})
+    return out
+
+
+def trials(study: str, storage: str | None = None) -> list[dict]:
+    """Every trial of ``study`` as :func:`trial_summary` rows, in trial order."""
+    return [trial_summary(t) for t in _load(study, storage).get_trials(deepcopy=False)]
+
+
+def best(study: str, storage: str | None = None) -> dict:
+    """The best complete trial: ``study``, ``trial``, ``value``, ``params`` (exactly the trial's
+    Optuna params), ``metric``, ``direction``, ``val_metric``, ``test_metric``, ``config`` (every
+    optimizer and schedule argument, fixed ones included) and ``epochs``."""
+    s = _load(study, storage)
+    try:
+        trial = s.best_trial
+    except ValueError:
+        raise UnknownStudyError(f"study {study!r} has no complete trial yet") from None
+    return {"study": s.study_name, "trial": trial.number, "value": trial.value,
+            "params": dict(trial.params), "metric": s.user_attrs.get("metric"),
+            "direction": s.direction.name.lower(),
+            "val_metric": trial.user_attrs.get("val_metric"),
+            "test_metric": trial.user_attrs.get("test_metric"),
+            "config": trial.user_attrs.get("config", {}),
+            "epochs": trial.user_attrs.get("epochs")}
+
+
+def delete(study: str, storage: str | None = None) -> None:
+    """Delete ``study`` and all its trials."""
+    _load(study, storage, read_only=False)
+    optuna.delete_study(study_name=study, storage=open_storage(storage))
+
+
+def curve(study: str, trial: int, storage: str | None = None) -> dict:
+    """Per-epoch record of one trial: epoch, train_loss, val_loss, val_metric, lr."""
+    frozen = _load(study, storage).trials[trial]
+    return frozen.user_attrs.get("curve") or {
+        "epoch": sorted(frozen.intermediate_values),
+        "val_metric": [frozen.intermediate_values[k] for k in sorted(frozen.intermediate_values)]}
+
+
+def spec_of(study: str, storage: str | None = None) -> dict:
+    """The spec the study was created from (as stored with it)."""
+    return json.loads(_load(study, storage).user_attrs.get("spec", "{}"))
+

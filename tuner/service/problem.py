@@ -1,0 +1,71 @@
+"""What a study trains on: its data (loaded once per worker), model, metric and direction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SpecError
+from ..metrics import METRICS
+from ..models import build_model
+from ..tasks import DATA_TASKS, SURFACES, Splits, SurfaceTask, load_task, split_arrays
+from ..tasks.files import infer_kind, is_user_data, load_arrays
+from .spec import Spec
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A spec's task made concrete: ``data``, its ``kind``, the ``metric`` and ``direction``."""
+
+    spec: Spec
+    data: Splits | SurfaceTask
+    kind: str                     # classification, regression or surface
+    metric: str
+    direction: str                # maximize or minimize
+
+    def new_model(self, seed: int):
+        """A freshly initialised model for one trial."""
+        dtype = np.dtype(self.spec["training.dtype"])
+        if self.kind == "surface":
+            return self.data.model(dtype=dtype)
+        name = self.spec["model.name"]
+        if name == "auto":
+            name = "mlp" if self.kind == "classification" else "regression"
+        hidden = () if name == "softmax_regression" else tuple(self.spec["model.hidden"])
+        return build_model(name, self.data.n_features, self.data.n_outputs, hidden=hidden,
+                           activation=self.spec["model.activation"], dtype=dtype, seed=seed)
+
+
+def load_problem(spec: Spec) -> Problem:
+    """Load the spec's data and resolve its "auto" settings; bad data is a :class:`SpecError`."""
+    task, seed = spec["study.task"], spec["study.seed"]
+    dtype = np.dtype(spec["training.dtype"])
+    if task in SURFACES:
+        data, kind = load_task(task, steps_per_epoch=spec["training.steps_per_epoch"]), "surface"
+    elif task in DATA_TASKS:
+        data = load_task(task, seed=seed, dtype=dtype)
+        kind = data.kind
+    else:
+        assert is_user_data(task)
+        base = Path(spec.source).parent if spec.source and not spec.source.startswith("<") else None
+        try:
+            X, y = load_arrays(task, spec["study.target"], base=base)
+            kind = spec["study.kind"] if spec["study.kind"] != "auto" else infer_kind(y)
+            data = split_arrays(X, y, kind, seed=seed, dtype=dtype)
+        except ValueError as e:
+            raise SpecError([f"{spec.source}: study.task: {e}"]) from None
+    metric = spec["training.metric"]
+    if metric == "auto":
+        metric = {"classification": "accuracy", "regression": "r2", "surface": "loss"}[kind]
+    if metric == "accuracy" and kind != "classification":
+        raise SpecError([f"{spec.source}: training.metric: 'accuracy' needs a classification "
+                         f"task, and {task!r} is {kind} (allowed: r2, mse, loss)"])
+    if metric in ("r2", "mse") and kind != "regression":
+        raise SpecError([f"{spec.source}: training.metric: {metric!r} needs a regression task, "
+                         f"and {task!r} is {kind} (allowed: accuracy, loss)"])
+    direction = spec["training.direction"]
+    if direction == "auto":
+        direction = "maximize" if METRICS[metric].greater_is_better else "minimize"
+    return Problem(spec, data, kind, metric, direction)

@@ -1,0 +1,412 @@
+"""Study specs: TOML files checked against one declarative table of settings.
+
+:data:`SETTINGS` is the single description of every fixed key (type, default, allowed values,
+help); it drives validation, ``tuner check --help`` and ``docs/spec.md``. The ``[search]`` table
+adds keys named after the optimizers' and schedules' own arguments, checked against the core's
+registries. Every defect is reported, one line each: ``FILE: KEY: what is wrong (allowed: …)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecError
+from ..metrics import METRICS
+from ..models import MODELS
+from ..optim import OPTIMIZERS, create
+from ..schedules import SCHEDULES, create_schedule
+from ..tasks import TASKS
+from ..tasks.files import is_user_data
+from .samplers import PRUNERS, SAMPLERS
+from .space import (WARMUP_SCHEDULES, Dimension, SearchSpace, optimizer_arguments,
+                    parse_dimension, schedule_arguments)
+
+REQUIRED = object()
+MAX_NAME_LENGTH = 512  # Optuna's study_name column
+
+
+def study_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a study, or None: empty, blank, control characters, too long."""
+    if not name.strip():
+        return "must not be empty or only white space"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        return "must not contain control characters"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"is {len(name)} characters long (allowed: at most {MAX_NAME_LENGTH})"
+    return None
+
+
+def _at_least(low):
+    return lambda v: None if v >= low else f"must be >= {low}"
+
+
+def _positive(v):
+    return None if v > 0 else "must be > 0"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One spec key: its TOML path, type, default (``REQUIRED`` if none), help and checks."""
+
+    key: str
+    type: type | tuple
+    default: Any
+    help: str
+    choices: tuple | None = None
+    check: Callable[[Any], str | None] | None = None
+    example: str | None = None
+
+    @property
+    def type_name(self) -> str:
+        names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+                 list: "a list"}
+        types = self.type if isinstance(self.type, tuple) else (self.type,)
+        return " or ".join(names[t] for t in types)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("study.name", str, REQUIRED, "The study's name in the database; workers with the "
+            "same name and storage share the study.", check=study_name_problem,
+            example='"digits-mlp"'),
+    Setting("study.task", str, REQUIRED, "A built-in task (" + ", ".join(TASKS) + "), a data "
+            "file (.csv, .npy, .npz; relative to the spec) or module:function returning X, y.",
+            example='"digits"'),
+    Setting("study.target", (str, int), None, "Your data's target: a CSV column name or index, a "
+            ".npy column index, or a .npz array name (features in X). Default: the last column, or "
+            "y."),
+    Setting("study.kind", str, "auto", "Your data's kind; auto: classification for text labels "
+            "or at most 50 integer values.", choices=("auto", "classification", "regression")),
+    Setting("study.seed", int, 0, "Seeds the data split, the sampler and each trial's "
+            "initialisation and shuffling (trial seed = seed + trial number)."),
+    Setting("study.n_trials", int, 50, "The study-wide trial budget: finished (complete or "
+            "pruned) trials across all workers; --n-trials overrides it.", check=_at_least(1)),
+    Setting("study.timeout", (int, float), None, "Study-wide time limit in seconds: no trial "
+            "starts after it; --timeout overrides it.", check=_positive),
+    Setting("study.trial_timeout", (int, float), None, "Per-trial time limit in seconds; a trial "
+            "over it is pruned with reason timeout.", check=_positive),
+    Setting("study.sampler", str, "tpe", "How trials are chosen.", choices=tuple(SAMPLERS)),
+    Setting("study.pruner", str, "median", "How bad trials are stopped early.",
+            choices=tuple(PRUNERS)),
+    Setting("study.seed_defaults", bool, False, "Enqueue each chosen optimizer at its PyTorch "
+            "defaults as the first trials."),
+    Setting("study.heartbeat_interval", int, 10, "Seconds between a running trial's heartbeats.",
+            check=_at_least(1)),
+    Setting("study.grace_period", int, 30, "Seconds without a heartbeat after which a trial is "
+            "failed as stale and queued again.", check=_at_least(1)),
+    Setting("study.max_retry", int, 3, "How often a stale trial is queued again.",
+            check=_at_least(0)),
+    Setting("model.name", str, "auto", "auto: mlp for classification, regression for "
+            "regression. Ignored for surface tasks.", choices=("auto", *MODELS)),
+    Setting("model.hidden", list, [64], "Hidden layer widths, e.g. [128] or [64, 32]; [] for "
+            "none.", check=lambda v: None if all(isinstance(h, int) and not isinstance(h, bool)
+                                                 and h > 0 for h in v)
+            else "must be a list of positive integers"),
+    Setting("model.activation", str, "relu", "Hidden layers' activation.",
+            choices=("relu", "tanh")),
+    Setting("training.epochs", int, 20, "Epochs per trial (surface tasks: "
+            "steps_per_epoch full-gradient steps each).", check=_at_least(1)),
+    Setting("training.batch_size", int, 32, "Minibatch size.", check=_at_least(1)),
+    Setting("training.metric", str, "auto", "What a trial is judged by, on the validation split; "
+            "auto: accuracy (classification), r2 (regression), loss (surfaces).",
+            choices=("auto", *METRICS)),
+    Setting("training.direction", str, "auto", "auto: the metric's own direction.",
+            choices=("auto", "maximize", "minimize")),
+    Setting("training.dtype", str, "float64", "Floating-point type of data and parameters.",
+            choices=("float64", "float32")),
+    Setting("training.steps_per_epoch", int, 100, "Surface tasks: optimizer steps per epoch.",
+            check=_at_least(1)),
+    Setting("search.optimizers", list, ["sgd", "momentum", "adam"], "Optimizers to choose from.",
+            choices=tuple(OPTIMIZERS)),
+    Setting("search.schedules", list, ["constant"], "LR schedules to choose from.",
+            choices=tuple(SCHEDULES)),
+)
+SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
+SECTIONS = ("study", "model", "training", "search")
+SEARCH_HELP = {
+    "lr": ("[1e-4, 1.0]", "The LR range (log scale) for every optimizer; search.OPTIMIZER.lr "
+           "overrides it for one."),
+    "warmup_epochs": ("0", "Epochs of linear warm-up before step, exponential or cosine."),
+    "ARGUMENT": (None, "An optimizer argument under its PyTorch name (momentum, dampening, alpha, "
+                 "rho, eps, weight_decay, lr_decay, beta1, beta2, …) for every chosen optimizer "
+                 "that takes it."),
+    "OPTIMIZER.ARGUMENT": (None, "The same for one optimizer only, e.g. search.adamw.weight_decay."),
+    "SCHEDULE.ARGUMENT": (None, "A schedule's argument: step (step_size, gamma), exponential "
+                          "(gamma), cosine (eta_min; T_max = epochs − warm-up), plateau (factor, "
+                          "patience, threshold, cooldown, min_lr)."),
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated study spec. ``spec["training.epochs"]`` reads a setting (defaults filled)."""
+
+    source: str
+    values: dict
+    space: SearchSpace
+
+    def __getitem__(self, key: str):
+        return self.values[key]
+
+    @property
+    def name(self) -> str:
+        return self.values["study.name"]
+
+    def to_json(self) -> dict:
+        """Everything that defines the study's trials, as stored with the study."""
+        return {"settings": dict(sorted(self.values.items())), "search": self.space.to_json()}
+
+    @property
+    def hash(self) -> str:
+        """sha256 of :meth:`to_json` less the budget and time limit (which a command may change)."""
+        data = self.to_json()
+        for key in ("study.n_trials", "study.timeout"):
+            data["settings"].pop(key, None)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def with_values(self, **overrides) -> Spec:
+        """A copy with settings replaced, e.g. ``spec.with_values(**{"study.n_trials": 10})``."""
+        return Spec(self.source, {**self.values, **overrides}, self.space)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file; raises :class:`SpecError` listing every defect."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SpecError([f"{path}: cannot read the spec ({e.strerror or e})"]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError([f"{path}: TOML syntax error: {e}"]) from None
+    return parse_spec(raw, str(path))
+
+
+def parse_spec(raw: dict, source: str = "<spec>") -> Spec:
+    """Validate a spec given as a dict (as read from TOML)."""
+    problems: list[str] = []
+
+    def problem(key: str, text: str) -> None:
+        problems.append(f"{source}: {key}: {text}")
+
+    for section in raw:
+        if section not in SECTIONS:
+            problem(section, f"unknown section{_suggest(section, SECTIONS)} (allowed: "
+                    f"{', '.join(SECTIONS)})")
+        elif not isinstance(raw[section], dict):
+            problem(section, f"must be a table [{section}]")
+    values = {}
+    for setting in SETTINGS:
+        section, name = setting.key.split(".")
+        table = raw.get(section) if isinstance(raw.get(section), dict) else {}
+        if name not in table:
+            if setting.default is REQUIRED:
+                problem(setting.key, "is required" + (f" (e.g. {name} = {setting.example})"
+                                                      if setting.example else ""))
+            values[setting.key] = setting.default
+            continue
+        value, text = _check_setting(setting, table[name])
+        if text:
+            problem(setting.key, text)
+        values[setting.key] = value
+    for section in ("study", "model", "training"):
+        table = raw.get(section)
+        if isinstance(table, dict):
+            known = [k.split(".")[1] for k in SETTINGS_BY_KEY if k.startswith(section + ".")]
+            for key in table:
+                if key not in known:
+                    problem(f"{section}.{key}", f"unknown key{_suggest(key, known)} (allowed: "
+                            f"{', '.join(known)})")
+    search = raw.get("search") if isinstance(raw.get("search"), dict) else {}
+    space = _parse_search(search, values, problem)
+    _check_task(values["study.task"], problem)
+    if problems:
+        raise SpecError(problems)
+    return Spec(source, values, space)
+
+
+def _check_setting(setting: Setting, value) -> tuple[Any, str | None]:
+    types = setting.type if isinstance(setting.type, tuple) else (setting.type,)
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+    if float in types and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        return value, f"{value!r} is not {setting.type_name}" + _allowed(setting)
+    if setting.choices is not None:
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if v not in setting.choices]
+        if bad or (isinstance(value, list) and not value):
+            what = "is empty" if not bad else f"{', '.join(map(repr, bad))} is not allowed"
+            return value, f"{what}{_suggest(str(bad[0]), setting.choices) if bad else ''}" \
+                          f"{_allowed(setting)}"
+        if isinstance(value, list) and len(set(value)) != len(value):
+            return value, f"{value!r} lists a name twice"
+    if setting.check is not None:
+        text = setting.check(value)
+        if text:
+            return value, f"{value!r} {text}"
+    return value, None
+
+
+def _allowed(setting: Setting) -> str:
+    if setting.choices is not None:
+        return f" (allowed: {', '.join(setting.choices)})"
+    return f" (allowed: {setting.type_name})"
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _parse_search(search: dict, values: dict, problem) -> SearchSpace:
+    """Build the search space from ``[search]``, reporting every bad key or value."""
+    optimizers = [o for o in values["search.optimizers"] if o in OPTIMIZERS] or ["sgd"]
+    schedules = [s for s in values["search.schedules"] if s in SCHEDULES] or ["constant"]
+    epochs = values["training.epochs"] if isinstance(values["training.epochs"], int) else 1
+
+    def dimension(key: str, raw) -> Dimension | None:
+        try:
+            return parse_dimension(key.rsplit(".", 1)[-1], raw)
+        except ValueError as e:
+            problem(key, str(e))
+            return None
+
+    lr = dimension("search.lr", search.get("lr", [1e-4, 1.0]))
+    optimizer_dims = {o: {"lr": lr} if lr else {} for o in optimizers}
+    schedule_dims = {s: {a: Dimension(value=v) for a, v in schedule_arguments(s).items()
+                         if a in ("gamma", "eta_min", "factor", "patience")} for s in schedules}
+    warmup = Dimension(value=0)
+    all_args = {a for o in OPTIMIZERS for a in optimizer_arguments(o)}
+    tables = {}
+    for key, raw in search.items():
+        full = f"search.{key}"
+        if key in ("optimizers", "schedules", "lr"):
+            continue
+        if key == "warmup_epochs":
+            warmup = dimension(full, raw) or warmup
+            _validate_warmup(full, warmup, schedules, epochs, problem)
+        elif key in all_args and not isinstance(raw, dict):   # "momentum": argument, not table
+            takers = [o for o in optimizers if key in optimizer_arguments(o)]
+            if not takers:
+                problem(full, f"none of the chosen optimizers ({', '.join(optimizers)}) takes "
+                        f"{key!r}")
+            elif (dim := dimension(full, raw)) is not None:
+                for o in takers:
+                    optimizer_dims[o][key] = dim
+        elif key in OPTIMIZERS or key in SCHEDULES:
+            if not isinstance(raw, dict):
+                problem(full, f"must be a table [search.{key}] of {key}'s own arguments")
+            elif key in OPTIMIZERS and key not in optimizers:
+                problem(full, f"{key!r} is not in search.optimizers ({', '.join(optimizers)})")
+            elif key in SCHEDULES and key not in schedules:
+                problem(full, f"{key!r} is not in search.schedules ({', '.join(schedules)})")
+            else:
+                tables[key] = raw
+        else:
+            known = ["optimizers", "schedules", "lr", "warmup_epochs", *OPTIMIZERS, *SCHEDULES,
+                     *sorted(all_args)]
+            problem(full, f"unknown key{_suggest(key, known)} (allowed: optimizers, schedules, "
+                    "lr, warmup_epochs, an optimizer's argument, or a table named after an "
+                    "optimizer or a schedule)")
+    for key, table in tables.items():          # per-optimizer / per-schedule values win
+        target = optimizer_dims if key in OPTIMIZERS else schedule_dims
+        allowed = optimizer_arguments(key) if key in OPTIMIZERS else schedule_arguments(key)
+        for arg, sub in table.items():
+            if arg not in allowed:
+                problem(f"search.{key}.{arg}", f"{key} has no argument {arg!r}"
+                        f"{_suggest(arg, allowed)} (allowed: {', '.join(allowed) or 'none'})")
+            elif (dim := dimension(f"search.{key}.{arg}", sub)) is not None:
+                target[key][arg] = dim
+    for o, dims in optimizer_dims.items():
+        for arg, dim in dims.items():
+            _validate_optimizer_dim(o, arg, dim, search, problem)
+    for s, dims in schedule_dims.items():
+        for arg, dim in dims.items():
+            _validate_schedule_dim(s, arg, dim, epochs, problem)
+    space = SearchSpace(_choice(optimizers), optimizer_dims, _choice(schedules), schedule_dims,
+                        warmup)
+    if values["study.sampler"] == "grid":
+        for name, dim in space.named_dimensions():
+            if dim.low is not None:
+                problem(f"search.{name}", "the grid sampler needs a list of values, not a range "
+                        "(write {values = [...]})")
+    return space
+
+
+def _choice(names: list[str]) -> Dimension:
+    return Dimension(choices=tuple(names)) if len(names) > 1 else Dimension(value=names[0])
+
+
+def _key_of(optimizer: str, arg: str, search: dict) -> str:
+    own = search.get(optimizer)
+    if isinstance(own, dict) and arg in own:
+        return f"search.{optimizer}.{arg}"
+    return f"search.{arg}"
+
+
+def _validate_optimizer_dim(optimizer, arg, dim, search, problem) -> None:
+    """Build the optimizer at each end of the range; the core names what it refuses."""
+    for value in dim.candidates():
+        hyper = {"betas": _betas(optimizer, arg, value)} if arg in ("beta1", "beta2") else {arg: value}
+        try:
+            create(optimizer, [np.zeros(1)], **hyper)
+        except (ValueError, TypeError) as e:
+            problem(_key_of(optimizer, arg, search), f"{value!r} is refused by {optimizer}: {e}")
+            return
+
+
+def _betas(optimizer: str, arg: str, value):
+    beta1, beta2 = OPTIMIZERS[optimizer].hyperparameters()["betas"]
+    return (value, beta2) if arg == "beta1" else (beta1, value)
+
+
+def _validate_schedule_dim(schedule, arg, dim, epochs, problem) -> None:
+    for value in dim.candidates():
+        try:
+            needs = {"step_size": 1} if schedule == "step" else {}
+            create_schedule(schedule, create("sgd", [np.zeros(1)], lr=0.1), epochs=max(epochs, 2),
+                            **{**needs, arg: value})
+        except (ValueError, TypeError) as e:
+            problem(f"search.{schedule}.{arg}", f"{value!r} is refused by {schedule}: {e}")
+            return
+
+
+def _validate_warmup(key, dim, schedules, epochs, problem) -> None:
+    for value in dim.candidates():
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < epochs:
+            problem(key, f"{value!r} is not allowed (allowed: whole epochs, 0 <= warmup_epochs < "
+                    f"training.epochs = {epochs})")
+            return
+    if dim.searched or dim.value:
+        if not any(s in WARMUP_SCHEDULES for s in schedules):
+            problem(key, f"warm-up applies only to {', '.join(WARMUP_SCHEDULES)}, none of which "
+                    "is in search.schedules")
+
+
+def _check_task(task, problem) -> None:
+    if isinstance(task, str) and not is_user_data(task) and task not in TASKS:
+        problem("study.task", f"unknown task {task!r}{_suggest(task, TASKS)} (allowed: "
+                f"{', '.join(TASKS)}; or a .csv/.npy/.npz file, or module:function)")
+
+
+def settings_markdown() -> str:
+    """The settings table of ``docs/spec.md``, made from :data:`SETTINGS`."""
+    rows = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        default = "required" if s.default is REQUIRED else json.dumps(s.default)
+        allowed = f" One of: {', '.join(s.choices)}." if s.choices else ""
+        kind = s.type_name.replace("an ", "").replace("a ", "")
+        rows.append(f"| `{s.key}` | {kind} | {default} | {s.help}{allowed} |")
+    for key, (default, text) in SEARCH_HELP.items():
+        rows.append(f"| `search.{key}` | value or range | {default or '—'} | {text} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,50 @@
+"""Creating or joining a study: the spec and its hash, the budget, seed-default trials."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import optuna
+
+from ..errors import UsageError
+from .problem import Problem
+from .samplers import make_pruner, make_sampler
+
+
+def open_study(storage, problem: Problem, *, n_trials: int | None = None,
+               timeout: float | None = None) -> optuna.Study:
+    """Create the spec's study, or join it if it exists (safe from many processes at once).
+
+    The study stores ``spec`` (JSON), ``spec_hash``, ``n_trials`` (the study-wide budget),
+    ``timeout`` and ``deadline`` in its user attributes; a spec whose hash differs is refused
+    (exit 2). ``n_trials``/``timeout`` given here replace the stored budget and time limit.
+    """
+    spec = problem.spec
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=spec.name, storage=storage, direction=problem.direction, load_if_exists=True,
+        sampler=make_sampler(spec["study.sampler"], spec["study.seed"], spec.space),
+        pruner=make_pruner(spec["study.pruner"]))
+    attrs = study.user_attrs
+    stored = attrs.get("spec_hash")
+    if stored is not None and stored != spec.hash:
+        raise UsageError(f"{spec.source}: study {spec.name!r} already exists with a different "
+                         f"spec (hash {stored[:12]}, this spec {spec.hash[:12]}); give the study "
+                         f"another name, or delete it first: tuner delete {spec.name!r}")
+    if stored is None:
+        study.set_user_attr("spec", json.dumps(spec.to_json()))
+        study.set_user_attr("spec_hash", spec.hash)
+        study.set_user_attr("task", spec["study.task"])
+        study.set_user_attr("metric", problem.metric)
+        if spec["study.seed_defaults"]:
+            for params in spec.space.default_trials():
+                study.enqueue_trial(params, skip_if_exists=True)
+    budget = n_trials if n_trials is not None else attrs.get("n_trials", spec["study.n_trials"])
+    if attrs.get("n_trials") != budget:
+        study.set_user_attr("n_trials", budget)
+    limit = timeout if timeout is not None else attrs.get("timeout", spec["study.timeout"])
+    if limit is not None and (timeout is not None or "deadline" not in attrs):
+        study.set_user_attr("timeout", limit)
+        study.set_user_attr("deadline", time.time() + limit)
+    return study

@@ -1,0 +1,167 @@
+"""The worker: runs trials of one study until its study-wide budget is met.
+
+Optuna's RDB storage is the only coordination between workers, on one machine or many: each
+worker asks the storage for the next trial (a re-queued one first), trains it with a heartbeat,
+and tells the result. A worker stops asking once finished trials (complete + pruned) plus
+running ones reach the budget, waits while other workers' trials are still running (one may die
+and be re-queued), and exits when the budget is met and no trial is RUNNING or WAITING.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+
+import optuna
+from optuna.trial import TrialState
+
+from .objective import Objective
+from .problem import Problem, load_problem
+from .spec import Spec
+from .storage import open_storage
+from .study import open_study
+
+log = logging.getLogger("tuner.worker")
+POLL_SECONDS = 1.0
+
+
+@dataclass
+class WorkerReport:
+    """What one worker did: trials it ran by final state, and why it stopped."""
+
+    study: str
+    ran: Counter
+    reason: str
+
+
+class Heartbeat:
+    """Records the running trial's heartbeat every ``interval`` seconds from a thread (Optuna
+    starts one only inside ``study.optimize``; tuner drives trials with ask and tell)."""
+
+    def __init__(self, storage, trial_id: int, interval: int | None):
+        self.storage, self.trial_id, self.interval = storage, trial_id, interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.storage.record_heartbeat(self.trial_id)
+            except Exception as e:  # noqa: BLE001 - a missed beat is logged, never fatal
+                log.warning("heartbeat of trial id %s failed: %s", self.trial_id, e)
+            self.stop.wait(self.interval)
+
+    def __enter__(self):
+        if self.interval:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+
+def count_states(study: optuna.Study) -> Counter:
+    return Counter(t.state for t in study.get_trials(deepcopy=False))
+
+
+class Worker:
+    """One worker process's loop over a study; see the module docstring."""
+
+    def __init__(self, spec: Spec, storage_url: str | None = None, *, n_trials: int | None = None,
+                 timeout: float | None = None):
+        self.problem: Problem = load_problem(spec)             # data once per worker
+        self.storage = open_storage(storage_url,
+                                    heartbeat_interval=spec["study.heartbeat_interval"],
+                                    grace_period=spec["study.grace_period"],
+                                    max_retry=spec["study.max_retry"])
+        self.study = open_study(self.storage, self.problem, n_trials=n_trials, timeout=timeout)
+        self.objective = Objective(self.problem)
+        self.stopping = False
+
+    def request_stop(self, *_) -> None:
+        """Finish (or re-queue) the running trial after its current epoch, then exit."""
+        self.stopping = True
+        self.objective.stop_requested = True
+
+    def run(self) -> WorkerReport:
+        ran: Counter = Counter()
+        reason = "budget met"
+        while True:
+            if self.stopping:
+                reason = "stop requested"
+                break
+            self.fail_stale_trials()
+            attrs = self.study.user_attrs
+            budget, deadline = attrs["n_trials"], attrs.get("deadline")
+            states = count_states(self.study)
+            finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
+            running, waiting = states[TrialState.RUNNING], states[TrialState.WAITING]
+            if deadline is not None and time.time() >= deadline:
+                if not running:
+                    reason = "time limit reached"
+                    break
+            elif waiting or finished + running < budget:
+                ran[self.run_trial().name] += 1
+                continue
+            elif not running:
+                break
+            time.sleep(POLL_SECONDS)       # others' trials still run: one may come back
+        return WorkerReport(self.study.study_name, ran, reason)
+
+    def fail_stale_trials(self) -> None:
+        """Fail trials whose worker stopped beating, and queue them again (the janitor)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(self.study)
+
+    def run_trial(self) -> TrialState:
+        with warnings.catch_warnings():   # tuner records heartbeats itself (see Heartbeat)
+            warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
+            trial = self.study.ask()
+        value, state = None, TrialState.COMPLETE
+        with Heartbeat(self.storage, trial._trial_id, self.storage.heartbeat_interval):
+            try:
+                value = self.objective(trial)
+            except optuna.TrialPruned as e:
+                state = TrialState.PRUNED
+                log.info("trial %d pruned: %s", trial.number, e)
+            except Exception:
+                state = TrialState.FAIL
+                log.exception("trial %d failed", trial.number)
+        if self.objective.stop_requested and state == TrialState.PRUNED \
+                and trial.user_attrs.get("pruned_reason") == "interrupted":
+            state = TrialState.FAIL
+        try:
+            frozen = self.study.tell(trial, value, state=state)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            log.warning("trial %d was failed as stale while it ran (its heartbeat stopped); its "
+                        "result is discarded and the trial runs again", trial.number)
+            return TrialState.FAIL
+        if state == TrialState.FAIL and self.objective.stop_requested:
+            self.requeue(frozen)
+        return state
+
+    def requeue(self, frozen) -> None:
+        """Queue an interrupted trial again, as the stale-trial retry does."""
+        callback = self.storage.get_heartbeat_stale_trial_callback()
+        if callback is not None:
+            callback(self.study, frozen)
+        else:
+            self.study.enqueue_trial(frozen.params)
+
+
+def run_worker(spec: Spec, storage: str | None = None, *, n_trials: int | None = None,
+               timeout: float | None = None, handle_signals: bool = True) -> WorkerReport:
+    """Run one worker until the study's budget is met (SIGTERM/SIGINT stop it cleanly)."""
+    worker = Worker(spec, storage, n_trials=n_trials, timeout=timeout)
+    if handle_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, worker.request_stop)
+    return worker.run()
