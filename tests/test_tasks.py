@@ -1,4 +1,4 @@
-"""Tasks: every data set loads, splits 60/20/20 as a partition of the raw scikit-learn data,
+"""Tasks: every data set loads, splits 65/15/20 as a partition of the raw scikit-learn data,
 stratified and seeded, standardised with training statistics (recomputed here from the raw
 data); minibatches; the surface tasks."""
 
@@ -23,16 +23,16 @@ from tuner.tasks import (
 )
 
 # name: (kind, metric, samples, features, classes or outputs, train, val, test)
-# val/test = ⌈0.2·n⌉ then ⌈0.25·rest⌉ (scikit-learn rounds the held-out share up).
+# test = ⌈0.2·n⌉, then val = ⌈0.1875·rest⌉ (15% of n; scikit-learn rounds held-out shares up).
 EXPECTED = {
-    "iris": ("classification", "accuracy", 150, 4, 3, 90, 30, 30),
-    "wine": ("classification", "accuracy", 178, 13, 3, 106, 36, 36),
-    "breast_cancer": ("classification", "accuracy", 569, 30, 2, 341, 114, 114),
-    "digits": ("classification", "accuracy", 1797, 64, 10, 1077, 360, 360),
-    "diabetes": ("regression", "r2", 442, 10, 1, 264, 89, 89),
-    "moons": ("classification", "accuracy", 1000, 2, 2, 600, 200, 200),
-    "circles": ("classification", "accuracy", 1000, 2, 2, 600, 200, 200),
-    "synthetic": ("classification", "accuracy", 100_000, 100, 10, 60_000, 20_000, 20_000),
+    "iris": ("classification", "accuracy", 150, 4, 3, 97, 23, 30),
+    "wine": ("classification", "accuracy", 178, 13, 3, 115, 27, 36),
+    "breast_cancer": ("classification", "accuracy", 569, 30, 2, 369, 86, 114),
+    "digits": ("classification", "accuracy", 1797, 64, 10, 1_167, 270, 360),
+    "diabetes": ("regression", "r2", 442, 10, 1, 286, 67, 89),
+    "moons": ("classification", "accuracy", 1000, 2, 2, 650, 150, 200),
+    "circles": ("classification", "accuracy", 1000, 2, 2, 650, 150, 200),
+    "synthetic": ("classification", "accuracy", 100_000, 100, 10, 65_000, 15_000, 20_000),
 }
 DATA = list(DATA_TASKS)
 SMALL = [name for name in DATA if name != "synthetic"]
@@ -134,7 +134,7 @@ def test_every_data_task_loads_with_expected_sizes(name, synthetic):
     assert raw(name)[0].shape == (n, d)
     assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (n_train, n_val, n_test)
     assert n_train + n_val + n_test == n
-    assert abs(n_val - 0.2 * n) < 1 and abs(n_test - 0.2 * n) < 1
+    assert abs(n_val - 0.15 * n) < 1 and abs(n_test - 0.2 * n) < 1
     assert data.X_train.shape == (n_train, d)
     assert data.X_val.shape == (n_val, d) and data.X_test.shape == (n_test, d)
     assert data.n_features == d and data.n_outputs == k
@@ -228,10 +228,11 @@ def test_labels_are_0_to_k_minus_1(name, synthetic):
 def test_labels_are_encoded_whatever_their_values():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))
-    # Labels are numbered in sorted order: "a" (2 of 4) → 0, "b" → 1, "c" → 2, so the 24
-    # training rows hold 12 : 6 : 6; 10 → 0, 20 (2 of 4) → 1, 30 → 2 gives 6 : 12 : 6.
-    for y, counts in ((np.array(["b", "a", "c", "a"] * 10), [12, 6, 6]),
-                      (np.array([30, 10, 20, 20] * 10), [6, 12, 6])):
+    # Labels are numbered in sorted order: "a" (2 of 4) → 0, "b" → 1, "c" → 2, so the 26
+    # training rows (40 − 8 test − 6 validation) hold 13 : 6 : 7; 10 → 0, 20 (2 of 4) → 1,
+    # 30 → 2 gives 6 : 13 : 7.
+    for y, counts in ((np.array(["b", "a", "c", "a"] * 10), [13, 6, 7]),
+                      (np.array([30, 10, 20, 20] * 10), [6, 13, 7])):
         data = split_arrays(X, y, "classification", seed=0)
         assert set(np.unique(data.y_train)) == {0, 1, 2} and data.n_outputs == 3
         assert data.y_train.dtype == np.int64
@@ -312,7 +313,7 @@ def test_batches_cover_every_training_index_once_per_epoch(n, batch_size, sizes)
 def test_batches_of_a_real_task():
     data = cached("iris")
     batches = list(data.batches(np.random.default_rng(1), 32))
-    assert [len(yb) for _, yb in batches] == [32, 32, 26]
+    assert [len(yb) for _, yb in batches] == [32, 32, 32, 1]
     Xs = np.vstack([Xb for Xb, _ in batches])
     ys = np.concatenate([yb for _, yb in batches])
     # the same multiset of (row, label) pairs as the training split

@@ -200,3 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ntuner: stopped; run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:          # e.g. `tuner trials STUDY | head`
+        sys.stderr.close()
+        return 0

@@ -22,8 +22,8 @@ ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 def worker_command(spec: Spec, storage: str, log_level: str) -> list[str]:
-    return [sys.executable, "-m", "tuner", "--log-level", log_level, "worker", spec.source,
-            "--storage", storage]
+    return [sys.executable, "-m", "tuner", "--quiet", "--log-level", log_level, "worker",
+            spec.source, "--storage", storage]
 
 
 def progress_line(study: optuna.Study, started: float) -> str:
@@ -73,13 +73,20 @@ def launch(spec: Spec, *, workers: int = 1, storage: str | None = None,
                 p.send_signal(signal.SIGTERM)
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    live = progress and out.isatty()
+    shown = None
     try:
         while any(p.poll() is None for p in procs):
             if progress:
-                print("\r" + progress_line(study, started), end="", file=out, flush=True)
+                line = progress_line(study, started)
+                if live:                       # redraw in place
+                    print("\r\x1b[K" + line, end="", file=out, flush=True)
+                elif line.split("·")[0] != shown:   # a log: a line when the counts change
+                    print(line, file=out, flush=True)
+                    shown = line.split("·")[0]
             time.sleep(1.0)
         if progress:
-            print("\r" + progress_line(study, started), file=out, flush=True)
+            print(("\r\x1b[K" if live else "") + progress_line(study, started), file=out, flush=True)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

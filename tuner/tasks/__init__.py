@@ -2,7 +2,7 @@
 
 >>> data = load_task("iris", seed=0)
 >>> data
-Splits(classification, train=90, val=30, test=30, features=4, outputs=3)
+Splits(classification, train=97, val=23, test=30, features=4, outputs=3)
 """
 
 from __future__ import annotations

@@ -60,9 +60,10 @@ class Splits:
 
 
 def split_arrays(X, y, kind: str, *, seed: int = 0, dtype=np.float64,
-                 fractions: tuple[float, float] = (0.2, 0.2)) -> Splits:
-    """Split ``X, y`` into train/validation/test (``fractions`` = validation, test shares),
-    stratified for classification, seeded, then standardise with training statistics."""
+                 fractions: tuple[float, float] = (0.15, 0.2)) -> Splits:
+    """Split ``X, y`` into train/validation/test (``fractions`` = validation and test shares,
+    65/15/20 by default), stratified for classification, seeded; then standardise with
+    training statistics."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if kind == "classification":
