@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 import warnings
 from pathlib import Path
 
@@ -25,6 +26,7 @@ DEFAULT_STORAGE = "sqlite:///tuner.db"
 SQLITE_BUSY_TIMEOUT = 60.0      # seconds a writer waits for the lock
 CONNECT_TIMEOUT = 5             # seconds to reach a database server
 STATEMENT_TIMEOUT_MS = 60_000   # PostgreSQL statement_timeout for workers
+CREATE_ATTEMPTS = 8             # tries to create or find Optuna's tables
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -108,12 +110,21 @@ def open_storage(url: str | None = None, *, heartbeat_interval: int | None = Non
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             callback = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            storage = optuna.storages.RDBStorage(
-                url, engine_kwargs=engine_kwargs(url, read_only=read_only),
-                heartbeat_interval=heartbeat_interval, grace_period=grace_period,
-                heartbeat_stale_trial_callback=callback, skip_table_creation=read_only)
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    storage = optuna.storages.RDBStorage(
+                        url, engine_kwargs=engine_kwargs(url, read_only=read_only),
+                        heartbeat_interval=heartbeat_interval, grace_period=grace_period,
+                        heartbeat_stale_trial_callback=callback, skip_table_creation=read_only)
+                break
+            except sqlalchemy.exc.DBAPIError as e:
+                # Several processes creating the tables at once: one wins, the others retry
+                # and find them (SQLite: IntegrityError; PostgreSQL: "already exists").
+                if attempt + 1 == CREATE_ATTEMPTS or not _lost_creation_race(e):
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError) as e:
         if read_only and _missing_table(e):
             raise StorageError(f"the database at {mask_url(url)} holds no studies yet (no "
@@ -128,6 +139,12 @@ def open_storage(url: str | None = None, *, heartbeat_interval: int | None = Non
     if parsed.get_backend_name() == "sqlite" and not read_only:
         _begin_immediate(storage.engine)
     return storage
+
+
+def _lost_creation_race(error: Exception) -> bool:
+    text = str(getattr(error, "orig", error)).lower()
+    return (isinstance(error, sqlalchemy.exc.IntegrityError) or "already exists" in text
+            or "unique constraint" in text or "database is locked" in text)
 
 
 def _missing_table(error: Exception) -> bool:

@@ -1,0 +1,91 @@
+"""A throw-away PostgreSQL 15 server for the tests: ``initdb`` + ``pg_ctl`` on a free loopback
+port, password authentication over TCP. As root, the server runs as the ``postgres`` user
+(``initdb`` refuses root)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+SUPERUSER, PASSWORD = "tuner_admin", "s3cret-Admin-pw"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    """``start()``, ``url(database)``, ``create_database(name)``, ``psql(sql)``, ``stop()``."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="tuner-pg-"))
+        self.data, self.socket_dir = self.root / "data", self.root / "sock"
+        self.log = self.root / "server.log"
+        self.port = free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args, **kw) -> subprocess.CompletedProcess:
+        return subprocess.run([*self.as_user, *map(str, args)], check=True, capture_output=True,
+                              text=True, **kw)
+
+    def start(self) -> PostgresServer:
+        self.socket_dir.mkdir(parents=True)
+        pwfile = self.root / "pw"
+        pwfile.write_text(PASSWORD + "\n")
+        if self.as_user:
+            self.root.chmod(0o755)
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.socket_dir, "postgres")
+            shutil.chown(pwfile, "postgres")
+        self._run(PG_BIN / "initdb", "-D", self.data, "-U", SUPERUSER, "--pwfile", pwfile,
+                  "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                  "--no-sync")
+        self.ctl("start", "-w", "-l", self.log, "-o",
+                 f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
+                 "-c fsync=off -c max_connections=200")
+        return self
+
+    def ctl(self, *args) -> None:
+        """Run ``pg_ctl ARGS -D DATA`` (``restart -m fast`` for fault tests)."""
+        self._run(PG_BIN / "pg_ctl", *args, "-D", self.data, timeout=120)
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        """Run SQL as the superuser over the Unix socket; returns the output rows."""
+        return self._run(PG_BIN / "psql", "-h", self.socket_dir, "-p", self.port, "-U",
+                         SUPERUSER, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c",
+                         sql).stdout
+
+    def create_database(self, name: str) -> str:
+        self.psql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def url(self, database: str, user: str = SUPERUSER, password: str = PASSWORD) -> str:
+        return f"postgresql+psycopg://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def stop(self) -> None:
+        try:
+            self.ctl("stop", "-m", "immediate")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def wait_ready(self, seconds: float = 30) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if subprocess.run([PG_BIN / "pg_isready", "-h", "127.0.0.1", "-p",
+                               str(self.port)], capture_output=True).returncode == 0:
+                return
+            time.sleep(0.2)
+        raise TimeoutError("PostgreSQL did not become ready")

@@ -1,0 +1,166 @@
+"""Workers as real processes on a real SQLite file and a real PostgreSQL server."""
+
+import json
+import signal
+import time
+
+import optuna
+import pytest
+
+from service_helpers import finished, start_tuner, states, tuner, write_spec
+
+
+def test_four_workers_share_one_study_and_meet_the_budget(tmp_path, storage_url):
+    spec = write_spec(tmp_path, n_trials=20)
+    procs = [start_tuner("worker", spec, "--storage", storage_url) for _ in range(4)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in outs]
+    counts = states("cheap", storage_url)
+    assert 20 <= finished(counts) <= 23
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0 and counts["FAIL"] == 0
+    # one study, created once, with the spec and its hash stored
+    summaries = optuna.get_all_study_summaries(storage_url)
+    assert [s.study_name for s in summaries] == ["cheap"]
+    assert summaries[0].user_attrs["n_trials"] == 20
+
+
+def test_every_trial_keeps_its_full_record(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, n_trials=4, study_extra="seed = 7")
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    for t in trials:
+        attrs = t.user_attrs
+        assert attrs["seed"] == 7 + t.number and attrs["split_seed"] == 7
+        assert set(attrs["config"]) == {"optimizer", "lr", "optimizer_args", "schedule",
+                                        "schedule_args", "warmup_epochs"}
+        assert attrs["config"]["lr"] == t.params["lr"]
+        assert len(attrs["spec_hash"]) == 64 and attrs["versions"]["optuna"] == optuna.__version__
+        curve = attrs["curve"]
+        assert curve["epoch"] == list(range(1, len(curve["epoch"]) + 1))
+        assert set(curve) == {"epoch", "train_loss", "val_loss", "val_metric", "lr"}
+        assert sorted(t.intermediate_values) == curve["epoch"]
+        if t.state.name == "COMPLETE":
+            assert t.value == curve["val_metric"][-1] == attrs["val_metric"]
+            assert 0 <= attrs["test_metric"] <= 1 and attrs["seconds"] > 0
+
+
+def test_diverged_trials_are_pruned_marked_counted_and_visible(tmp_path, storage_url):
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=6, epochs=3,
+                      lr="[30.0, 100.0]", optimizers='["sgd"]')
+    tuner("worker", spec, "--storage", storage_url, check=True)
+    trials = optuna.load_study(study_name="cheap", storage=storage_url).trials
+    assert len(trials) == 6
+    for t in trials:
+        assert t.state.name == "PRUNED"                      # never FAIL, never COMPLETE
+        assert t.user_attrs["diverged"] is True and t.user_attrs["diverged_epoch"] == 1
+        assert t.user_attrs["pruned_reason"] == "diverged"
+        assert t.value is None                               # no finite epoch to report
+    listed = json.loads(tuner("studies", "--storage", storage_url, "--format", "json",
+                              check=True).stdout)
+    assert listed[0]["diverged"] == 6 and listed[0]["pruned"] == 6
+    rows = json.loads(tuner("trials", "cheap", "--storage", storage_url, "--format", "json",
+                            check=True).stdout)
+    assert {r["state"] for r in rows} == {"DIVERGED"} and {r["diverged_epoch"] for r in rows} == {1}
+    best = tuner("best", "cheap", "--storage", storage_url)
+    assert best.returncode == 4 and "no complete trial" in best.stderr
+
+
+def test_a_study_with_diverging_and_good_trials_keeps_best_finite(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=16,
+                      epochs=3, lr="[1e-3, 100.0]", study_extra='sampler = "random"')
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    study = optuna.load_study(study_name="cheap", storage=sqlite_url)
+    diverged = [t for t in study.trials if t.user_attrs.get("diverged")]
+    assert diverged and all(t.state.name == "PRUNED" for t in diverged)
+    best = json.loads(tuner("best", "cheap", "--storage", sqlite_url, "--format", "json",
+                            check=True).stdout)
+    assert 0 < best["value"] <= 1 and not best["config"]["lr"] > 30
+
+
+def test_best_json_agrees_with_optunas_own_cli(tmp_path, storage_url):
+    spec = write_spec(tmp_path, n_trials=8)
+    tuner("worker", spec, "--storage", storage_url, check=True)
+    ours = json.loads(tuner("best", "cheap", "--storage", storage_url, "--format", "json",
+                            check=True).stdout)
+    theirs = json.loads(subprocess_run(["optuna", "best-trial", "--study-name", "cheap",
+                                        "--storage", storage_url, "-f", "json"]))
+    assert ours["trial"] == theirs["number"]
+    assert ours["value"] == pytest.approx(theirs["value"], rel=1e-12)
+    assert ours["params"] == theirs["params"]
+    assert {"study", "trial", "value", "params", "val_metric", "test_metric"} <= set(ours)
+
+
+def subprocess_run(cmd) -> str:
+    import os
+    import subprocess
+    import sys
+    exe = os.path.join(os.path.dirname(sys.executable), cmd[0])
+    return subprocess.run([exe, *cmd[1:]], capture_output=True, text=True, check=True).stdout
+
+
+def test_a_study_on_a_csv_file_works_end_to_end(tmp_path, sqlite_url):
+    from sklearn.datasets import load_wine
+    X, y = load_wine(return_X_y=True)
+    names = ["class_a", "class_b", "class_c"]
+    lines = [",".join([*(f"f{i}" for i in range(X.shape[1])), "label"])]
+    lines += [",".join([*(f"{v:.6g}" for v in row), names[c]]) for row, c in zip(X, y)]
+    (tmp_path / "wine.csv").write_text("\n".join(lines) + "\n")
+    spec = write_spec(tmp_path, task="wine.csv", n_trials=6, epochs=10,
+                      study_extra='target = "label"')
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    best = json.loads(tuner("best", "cheap", "--storage", sqlite_url, "--format", "json",
+                            check=True).stdout)
+    assert best["metric"] == "accuracy" and best["test_metric"] > 0.8
+
+
+def test_a_second_spec_under_the_same_name_is_refused(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, n_trials=2)
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    other = write_spec(tmp_path, n_trials=2, epochs=7)
+    result = tuner("worker", other, "--storage", sqlite_url)
+    assert result.returncode == 2
+    assert "different spec" in result.stderr and "Traceback" not in result.stderr
+    assert finished(states("cheap", sqlite_url)) == 2
+
+
+def test_more_trials_extend_a_finished_study(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, n_trials=3)
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    tuner("worker", spec, "--storage", sqlite_url, "--n-trials", "5", check=True)
+    assert finished(states("cheap", sqlite_url)) == 5
+
+
+def test_launch_stopped_with_sigint_then_launched_again_finishes_the_budget(tmp_path,
+                                                                            storage_url):
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=16,
+                      epochs=40, lr="[1e-3, 1e-2]")
+    launch = start_tuner("launch", spec, "--workers", "2", "--storage", storage_url)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:
+            if finished(states("cheap", storage_url)) >= 2:
+                break
+        except KeyError:
+            continue
+    launch.send_signal(signal.SIGINT)
+    out, err = launch.communicate(timeout=120)
+    assert launch.returncode == 130, err
+    assert "run the same command again to resume" in err
+    counts = states("cheap", storage_url)
+    assert counts["RUNNING"] == 0 and finished(counts) < 16
+    result = tuner("launch", spec, "--workers", "2", "--storage", storage_url)
+    assert result.returncode == 0, result.stderr
+    counts = states("cheap", storage_url)
+    assert 16 <= finished(counts) <= 17
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0
+    assert "lr" in result.stdout and "test accuracy" in result.stdout
+
+
+def test_eight_processes_creating_the_same_study_at_once(tmp_path, storage_url):
+    spec = write_spec(tmp_path, n_trials=8, epochs=2)
+    procs = [start_tuner("worker", spec, "--storage", storage_url) for _ in range(8)]
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errs
+    assert [s.study_name for s in optuna.get_all_study_summaries(storage_url)] == ["cheap"]
+    assert 8 <= finished(states("cheap", storage_url)) <= 15
