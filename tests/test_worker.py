@@ -29,19 +29,23 @@ def test_every_trial_keeps_its_full_record(tmp_path, sqlite_url):
     tuner("worker", spec, "--storage", sqlite_url, check=True)
     trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
     for t in trials:
-        attrs = t.user_attrs
-        assert attrs["seed"] == 7 + t.number and attrs["split_seed"] == 7
+        attrs, run = t.user_attrs, t.user_attrs["run"]
+        assert run["seed"] == 7 + t.number and run["split_seed"] == 7
         assert set(attrs["config"]) == {"optimizer", "lr", "optimizer_args", "schedule",
                                         "schedule_args", "warmup_epochs"}
         assert attrs["config"]["lr"] == t.params["lr"]
-        assert len(attrs["spec_hash"]) == 64 and attrs["versions"]["optuna"] == optuna.__version__
+        assert len(run["spec_hash"]) == 64 and run["versions"]["optuna"] == optuna.__version__
         curve = attrs["curve"]
         assert curve["epoch"] == list(range(1, len(curve["epoch"]) + 1))
         assert set(curve) == {"epoch", "train_loss", "val_loss", "val_metric", "lr"}
         assert sorted(t.intermediate_values) == curve["epoch"]
+        assert [t.intermediate_values[e] for e in curve["epoch"]] == curve["val_metric"]
+        assert run["epochs"] == len(curve["epoch"]) and run["seconds"] > 0
         if t.state.name == "COMPLETE":
-            assert t.value == curve["val_metric"][-1] == attrs["val_metric"]
-            assert 0 <= attrs["test_metric"] <= 1 and attrs["seconds"] > 0
+            assert t.value == curve["val_metric"][-1] == run["val_metric"]
+            assert 0 <= run["test_metric"] <= 1 and run["pruned_reason"] is None
+        else:
+            assert t.value == curve["val_metric"][-1] and run["pruned_reason"] == "pruner"
 
 
 def test_diverged_trials_are_pruned_marked_counted_and_visible(tmp_path, storage_url):
@@ -53,7 +57,7 @@ def test_diverged_trials_are_pruned_marked_counted_and_visible(tmp_path, storage
     for t in trials:
         assert t.state.name == "PRUNED"                      # never FAIL, never COMPLETE
         assert t.user_attrs["diverged"] is True and t.user_attrs["diverged_epoch"] == 1
-        assert t.user_attrs["pruned_reason"] == "diverged"
+        assert t.user_attrs["run"]["pruned_reason"] == "diverged"
         assert t.value is None                               # no finite epoch to report
     listed = json.loads(tuner("studies", "--storage", storage_url, "--format", "json",
                               check=True).stdout)

@@ -45,6 +45,13 @@ def to_toml(best: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+class _Code(str):
+    """Text printed as code, not as a string literal (a placeholder the user fills in)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _call(name: str, first: str, args: dict) -> str:
     parts = [first] + [f"{k}={_py(v)}" for k, v in args.items()]
     return f"{name}({', '.join(parts)})"
@@ -81,7 +88,8 @@ def to_torch(best: dict, epochs: int | None = None) -> str:
     epochs = epochs or best.get("epochs")
     warmup = config.get("warmup_epochs", 0)
     if schedule == "cosine":
-        sched_args = {"T_max": (epochs - warmup) if epochs else "EPOCHS", **sched_args}
+        sched_args = {"T_max": (epochs - warmup) if epochs else _Code(f"EPOCHS - {warmup}"),
+                      **sched_args}
     if schedule == "plateau":
         sched_args = {"mode": "min", **sched_args}
     main = (_call(f"torch.optim.lr_scheduler.{TORCH_SCHEDULES[schedule]}", "optimizer", sched_args)

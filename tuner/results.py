@@ -34,6 +34,7 @@ def is_diverged(trial: FrozenTrial) -> bool:
 def trial_summary(trial: FrozenTrial) -> dict:
     """One trial as a flat dict: number, state, value, configuration, metrics, timing."""
     config = trial.user_attrs.get("config", {})
+    run = trial.user_attrs.get("run", {})
     return {
         "trial": trial.number,
         "state": "DIVERGED" if is_diverged(trial) else trial.state.name,
@@ -42,13 +43,13 @@ def trial_summary(trial: FrozenTrial) -> dict:
         "lr": config.get("lr"),
         "schedule": config.get("schedule"),
         "params": dict(trial.params),
-        "val_metric": trial.user_attrs.get("val_metric"),
-        "test_metric": trial.user_attrs.get("test_metric"),
-        "epochs": trial.user_attrs.get("epochs"),
+        "val_metric": run.get("val_metric"),
+        "test_metric": run.get("test_metric"),
+        "epochs": run.get("epochs"),
         "diverged_epoch": trial.user_attrs.get("diverged_epoch"),
-        "pruned_reason": trial.user_attrs.get("pruned_reason"),
-        "seconds": trial.user_attrs.get("seconds"),
-        "seed": trial.user_attrs.get("seed"),
+        "pruned_reason": run.get("pruned_reason"),
+        "seconds": run.get("seconds"),
+        "seed": run.get("seed"),
         "retry_of": trial.system_attrs.get("failed_trial"),
     }
 
@@ -95,13 +96,12 @@ def best(study: str, storage: str | None = None) -> dict:
         trial = s.best_trial
     except ValueError:
         raise UnknownStudyError(f"study {study!r} has no complete trial yet") from None
+    run = trial.user_attrs.get("run", {})
     return {"study": s.study_name, "trial": trial.number, "value": trial.value,
             "params": dict(trial.params), "metric": s.user_attrs.get("metric"),
-            "direction": s.direction.name.lower(),
-            "val_metric": trial.user_attrs.get("val_metric"),
-            "test_metric": trial.user_attrs.get("test_metric"),
-            "config": trial.user_attrs.get("config", {}),
-            "epochs": trial.user_attrs.get("epochs")}
+            "direction": s.direction.name.lower(), "val_metric": run.get("val_metric"),
+            "test_metric": run.get("test_metric"), "config": trial.user_attrs.get("config", {}),
+            "epochs": run.get("epochs"), "seed": run.get("seed")}
 
 
 def delete(study: str, storage: str | None = None) -> None:

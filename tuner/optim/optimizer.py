@@ -16,6 +16,7 @@ The per-parameter buffers are named after PyTorch's (``momentum_buffer``, ``exp_
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,12 +29,14 @@ def check_range(name: str, value: float, low: float, high: float | None = None,
     The message names the argument, the value and the allowed range, e.g.
     ``Invalid momentum value: -0.1 (allowed: 0 <= momentum < 1)``.
     """
+    lower = f"{low:g} {'<' if low_open else '<='} {name}"
+    allowed = lower if high is None else f"{lower} {'<' if high_open else '<='} {high:g}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"Invalid {name} value: {value!r} is not a number (allowed: {allowed})")
     ok = np.isfinite(value) and (value > low if low_open else value >= low)
     if high is not None:
         ok = ok and (value < high if high_open else value <= high)
     if not ok:
-        lower = f"{low:g} {'<' if low_open else '<='} {name}"
-        allowed = lower if high is None else f"{lower} {'<' if high_open else '<='} {high:g}"
         raise ValueError(f"Invalid {name} value: {value!r} (allowed: {allowed})")
 
 

@@ -12,9 +12,16 @@ import optuna
 from ..optim import create
 from ..schedules import create_schedule
 from ..train import evaluate, train
+from .batch import write_trial_record
 from .problem import Problem
+from .pruning import SnapshotStudy, decides_locally, running_trial
 
-PATH_POINTS = 500  # points of a surface trajectory kept per trial
+PATH_POINTS = 500     # points of a surface trajectory kept per trial
+FLUSH_SECONDS = 1.0   # a running trial's curve reaches the database at least this often
+
+
+class TrialInterrupted(Exception):
+    """The worker was asked to stop; the trial ended after its current epoch (to be re-queued)."""
 
 
 def package_versions() -> dict[str, str]:
@@ -26,12 +33,18 @@ class Objective:
     """``objective(trial) -> validation metric``, raising ``optuna.TrialPruned`` when the pruner,
     the per-trial time limit or a divergence stops the run.
 
-    Every trial records in its user attributes: ``config`` (optimizer, LR, its arguments,
-    schedule and its arguments, warm-up), ``curve`` (per epoch: train and validation loss,
-    validation metric, the LR in force), ``val_metric``, ``test_metric`` and ``test_loss`` of the
-    final model, ``epochs``, ``seconds``, ``seed``, ``split_seed``, ``spec_hash``, ``versions``;
-    and when it stops early ``pruned_reason`` (pruner, timeout or diverged) with ``diverged`` and
-    ``diverged_epoch`` for a divergence. Surface tasks also keep the optimizer's ``path``.
+    Each epoch's validation metric is an Optuna intermediate value; with the median, percentile
+    and successive-halving pruners the decision is taken in-process (see
+    :mod:`tuner.service.pruning`) and the values are written in one transaction per
+    ``FLUSH_SECONDS`` and at the end (see :mod:`tuner.service.batch`), together with the trial's
+    user attributes:
+
+    - ``config``: optimizer, LR, its arguments, schedule and its arguments, warm-up epochs;
+    - ``curve``: per epoch, train and validation loss, validation metric, the LR in force;
+    - ``run``: ``seed``, ``split_seed``, ``spec_hash``, ``versions``; at the end ``epochs``,
+      ``seconds``, ``val_metric``, ``test_metric``, ``test_loss`` of the final model and
+      ``pruned_reason`` (pruner, timeout, interrupted, diverged, or None);
+    - ``diverged`` (true) and ``diverged_epoch`` for a divergence; ``path`` for surface tasks.
     """
 
     def __init__(self, problem: Problem):
@@ -45,50 +58,70 @@ class Objective:
         epochs = spec["training.epochs"]
         config = spec.space.suggest(trial, epochs)
         seed = spec["study.seed"] + trial.number
-        for key, value in (("config", config), ("seed", seed), ("split_seed", spec["study.seed"]),
-                           ("spec_hash", spec.hash), ("versions", self.versions)):
-            trial.set_user_attr(key, value)
+        run = {"seed": seed, "split_seed": spec["study.seed"], "spec_hash": spec.hash,
+               "versions": self.versions}
+        attrs = {"config": config, "run": run}
         model = problem.new_model(seed)
         optimizer = create(config["optimizer"], model.params, lr=config["lr"],
                            **config["optimizer_args"])
         schedule = create_schedule(config["schedule"], optimizer, epochs=epochs,
                                    warmup_epochs=config["warmup_epochs"], **config["schedule_args"])
-        started = time.monotonic()
+        storage, pruner = trial.study._storage, trial.study.pruner
+        local = decides_locally(pruner)
+        view = SnapshotStudy(trial.study, trial.study.get_trials(deepcopy=False)) if local else None
+        values: dict[int, float] = {}
+        pending: dict[int, float] = {}
+        records = []
+        started = flushed = time.monotonic()
         limit = spec["study.trial_timeout"]
         reason = None
 
+        def curve() -> dict:
+            return {k: [getattr(r, k) for r in records]
+                    for k in ("epoch", "train_loss", "val_loss", "val_metric", "lr")}
+
         def on_epoch(record) -> bool:
-            nonlocal reason
-            trial.report(record.val_metric, record.epoch)
+            nonlocal reason, flushed
+            records.append(record)
+            values[record.epoch] = record.val_metric
+            if local:
+                pending[record.epoch] = record.val_metric
+                if time.monotonic() - flushed > FLUSH_SECONDS:
+                    write_trial_record(storage, trial._trial_id, pending,
+                                       {**attrs, "curve": curve()})
+                    pending.clear()
+                    flushed = time.monotonic()
+            else:
+                trial.report(record.val_metric, record.epoch)
             if self.stop_requested:
                 reason = "interrupted"
             elif limit is not None and time.monotonic() - started > limit:
                 reason = "timeout"
-            elif trial.should_prune():
+            elif (pruner.prune(view, running_trial(trial, values)) if local
+                  else trial.should_prune()):
                 reason = "pruner"
             return reason is not None
 
         history = train(model, optimizer, problem.data, epochs=epochs,
                         batch_size=spec["training.batch_size"], schedule=schedule,
                         metric=problem.metric, seed=seed, on_epoch=on_epoch)
-        curve = {k: history.column(k) for k in ("epoch", "train_loss", "val_loss", "val_metric",
-                                                 "lr")}
-        trial.set_user_attr("curve", curve)
-        trial.set_user_attr("epochs", len(history.records))
-        trial.set_user_attr("seconds", round(time.monotonic() - started, 4))
+        attrs["curve"] = curve()
+        run.update(epochs=len(history.records), seconds=round(time.monotonic() - started, 4))
         if hasattr(model, "path"):
             step = max(1, len(model.path) // PATH_POINTS)
-            trial.set_user_attr("path", model.path[::step] + model.path[-1:])
+            attrs["path"] = model.path[::step] + model.path[-1:]
         if history.diverged:
-            trial.set_user_attr("diverged", True)
-            trial.set_user_attr("diverged_epoch", history.diverged_epoch)
-            trial.set_user_attr("pruned_reason", "diverged")
+            attrs.update(diverged=True, diverged_epoch=history.diverged_epoch)
+            run["pruned_reason"] = "diverged"
+        else:
+            test_loss, test_metric = evaluate(model, *problem.data.test, problem.metric)
+            run.update(val_metric=history.final.val_metric, test_metric=test_metric,
+                       test_loss=test_loss, pruned_reason=reason)
+        write_trial_record(storage, trial._trial_id, pending, attrs)
+        if history.diverged:
             raise optuna.TrialPruned(f"diverged in epoch {history.diverged_epoch}")
-        test_loss, test_metric = evaluate(model, *problem.data.test, problem.metric)
-        trial.set_user_attr("val_metric", history.final.val_metric)
-        trial.set_user_attr("test_metric", test_metric)
-        trial.set_user_attr("test_loss", test_loss)
+        if reason == "interrupted":
+            raise TrialInterrupted(f"stopped after epoch {history.final.epoch}")
         if reason is not None:
-            trial.set_user_attr("pruned_reason", reason)
             raise optuna.TrialPruned(f"{reason} after epoch {history.final.epoch}")
         return history.final.val_metric

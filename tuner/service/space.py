@@ -19,6 +19,11 @@ LOG_SCALE = frozenset({"lr", "eps", "weight_decay", "lr_decay", "initial_accumul
                        "eta_min", "min_lr", "switch_eps"})
 """Arguments searched on a log scale when given as ``[low, high]``."""
 
+INTEGER_ARGS = frozenset({"step_size", "patience", "cooldown", "warmup_epochs"})
+"""Arguments searched over whole numbers; every other range is over floats."""
+
+RANGE_KEYS = frozenset({"low", "high", "log", "values"})
+
 SCHEDULE_DEFAULTS = {
     "step": {"gamma": 0.5},               # step_size defaults to epochs // 3
     "exponential": {"gamma": 0.95},
@@ -70,6 +75,16 @@ class Dimension:
     def searched(self) -> bool:
         return self.low is not None or (self.choices is not None and len(self.choices) > 1)
 
+    def contains(self, value) -> bool:
+        """Whether ``value`` is one this dimension can take (defaults outside it are left to
+        the sampler)."""
+        if self.choices is not None:
+            return value in self.choices
+        if self.low is None:
+            return value == self.value
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and self.low <= value <= self.high)
+
     def candidates(self) -> list:
         """Values to validate: the fixed value, both ends of a range, or every choice."""
         if self.choices is not None:
@@ -85,6 +100,15 @@ class Dimension:
         if self.integer:
             return trial.suggest_int(name, int(self.low), int(self.high), log=self.log)
         return trial.suggest_float(name, float(self.low), float(self.high), log=self.log)
+
+    def optuna_kind(self):
+        """What Optuna requires to be the same wherever a parameter name is used: the kind of
+        distribution and its log flag, or the exact list of choices; None when not searched."""
+        if not self.searched:
+            return None
+        if self.choices is not None:
+            return ("values", tuple(self.choices))
+        return ("int" if self.integer else "float", self.log)
 
     def to_json(self):
         if self.choices is not None:
@@ -118,11 +142,19 @@ def parse_dimension(name: str, raw) -> Dimension:
     return Dimension(value=raw)
 
 
+def is_value_form(raw) -> bool:
+    """Whether a spec value is a value or range (as opposed to a table of arguments)."""
+    return not isinstance(raw, dict) or (bool(raw) and set(raw) <= RANGE_KEYS)
+
+
 def _range(name, low, high, log) -> Dimension:
     numbers = (int, float)
     if (not isinstance(low, numbers) or not isinstance(high, numbers)
             or isinstance(low, bool) or isinstance(high, bool)):
         raise ValueError(f"range [{low!r}, {high!r}] needs two numbers")
+    integer = name in INTEGER_ARGS
+    if integer and not (isinstance(low, int) and isinstance(high, int)):
+        raise ValueError(f"range [{low!r}, {high!r}] needs whole numbers for {name}")
     if not isinstance(log, bool):
         raise ValueError(f"log = {log!r} is not true or false")
     if not low < high:
@@ -130,7 +162,8 @@ def _range(name, low, high, log) -> Dimension:
     if log and low <= 0:
         raise ValueError(f"range [{low!r}, {high!r}] is on a log scale and needs low > 0 "
                          "(write {low = ..., high = ..., log = false} for a linear range)")
-    integer = isinstance(low, int) and isinstance(high, int)
+    if not integer:
+        low, high = float(low), float(high)
     return Dimension(low=low, high=high, log=log, integer=integer)
 
 
@@ -164,7 +197,7 @@ class SearchSpace:
             defaults = optimizer_arguments(optimizer)
             params = {"optimizer": optimizer} if self.optimizers.searched else {}
             params.update({arg: defaults[arg] for arg, dim in self.optimizer_dims[optimizer].items()
-                           if dim.searched})
+                           if dim.searched and dim.contains(defaults[arg])})
             if self.schedules.searched:
                 params["schedule"] = schedule
             out.append(params)
@@ -172,12 +205,7 @@ class SearchSpace:
 
     def grid(self) -> dict[str, list]:
         """Every searched dimension's values, for the grid sampler (all must be ``values`` lists)."""
-        out: dict[str, list] = {}
-        for name, dim in self.named_dimensions():
-            if dim.searched:
-                out.setdefault(name, [])
-                out[name] += [v for v in dim.candidates() if v not in out[name]]
-        return out
+        return {name: dim.candidates() for name, dim in self.named_dimensions() if dim.searched}
 
     def named_dimensions(self):
         """``(optuna name, dimension)`` for every dimension, optimizer's and schedule's."""

@@ -27,10 +27,13 @@ from ..schedules import SCHEDULES, create_schedule
 from ..tasks import TASKS
 from ..tasks.files import is_user_data
 from .samplers import PRUNERS, SAMPLERS
-from .space import (WARMUP_SCHEDULES, Dimension, SearchSpace, optimizer_arguments,
-                    parse_dimension, schedule_arguments)
+from .space import (WARMUP_SCHEDULES, Dimension, SearchSpace, is_value_form,
+                    optimizer_arguments, parse_dimension, schedule_arguments)
 
 REQUIRED = object()
+OPERATIONAL = ("study.n_trials", "study.timeout", "study.heartbeat_interval",
+               "study.grace_period", "study.max_retry")
+"""Settings that workers of one study may give differently (not part of the spec hash)."""
 MAX_NAME_LENGTH = 512  # Optuna's study_name column
 
 
@@ -46,11 +49,11 @@ def study_name_problem(name: str) -> str | None:
 
 
 def _at_least(low):
-    return lambda v: None if v >= low else f"must be >= {low}"
+    return lambda v: None if v >= low else f"is too small (allowed: {low} or more)"
 
 
 def _positive(v):
-    return None if v > 0 else "must be > 0"
+    return None if v > 0 else "is not allowed (allowed: more than 0)"
 
 
 @dataclass(frozen=True)
@@ -166,9 +169,10 @@ class Spec:
 
     @property
     def hash(self) -> str:
-        """sha256 of :meth:`to_json` less the budget and time limit (which a command may change)."""
+        """sha256 of :meth:`to_json` less what does not change a trial: the budget and time
+        limit (which a command may change) and the heartbeat and retry settings."""
         data = self.to_json()
-        for key in ("study.n_trials", "study.timeout"):
+        for key in OPERATIONAL:
             data["settings"].pop(key, None)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -269,22 +273,34 @@ def _suggest(word: str, options) -> str:
 
 
 def _parse_search(search: dict, values: dict, problem) -> SearchSpace:
-    """Build the search space from ``[search]``, reporting every bad key or value."""
+    """Build the search space from ``[search]``, reporting every bad key or value once."""
     optimizers = [o for o in values["search.optimizers"] if o in OPTIMIZERS] or ["sgd"]
     schedules = [s for s in values["search.schedules"] if s in SCHEDULES] or ["constant"]
     epochs = values["training.epochs"] if isinstance(values["training.epochs"], int) else 1
+    reported: set[str] = set()
+
+    def report(key: str, text: str) -> None:            # one line per spec key
+        if key not in reported:
+            reported.add(key)
+            problem(key, text)
 
     def dimension(key: str, raw) -> Dimension | None:
         try:
             return parse_dimension(key.rsplit(".", 1)[-1], raw)
         except ValueError as e:
-            problem(key, str(e))
+            report(key, str(e))
             return None
 
+    # (owner, argument) → (spec key, dimension); owners are optimizer or schedule names
+    entries: dict[tuple[str, str], tuple[str, Dimension]] = {}
     lr = dimension("search.lr", search.get("lr", [1e-4, 1.0]))
-    optimizer_dims = {o: {"lr": lr} if lr else {} for o in optimizers}
-    schedule_dims = {s: {a: Dimension(value=v) for a, v in schedule_arguments(s).items()
-                         if a in ("gamma", "eta_min", "factor", "patience")} for s in schedules}
+    for o in optimizers:
+        if lr is not None:
+            entries[o, "lr"] = ("search.lr", lr)
+    for s in schedules:
+        for a, v in schedule_arguments(s).items():
+            if a in ("gamma", "eta_min", "factor", "patience"):
+                entries[s, a] = (f"search.{s}.{a}", Dimension(value=v))
     warmup = Dimension(value=0)
     all_args = {a for o in OPTIMIZERS for a in optimizer_arguments(o)}
     tables = {}
@@ -294,75 +310,90 @@ def _parse_search(search: dict, values: dict, problem) -> SearchSpace:
             continue
         if key == "warmup_epochs":
             warmup = dimension(full, raw) or warmup
-            _validate_warmup(full, warmup, schedules, epochs, problem)
-        elif key in all_args and not isinstance(raw, dict):   # "momentum": argument, not table
+            _validate_warmup(full, warmup, schedules, epochs, report)
+        elif key in all_args and is_value_form(raw):     # "momentum": argument, not table
             takers = [o for o in optimizers if key in optimizer_arguments(o)]
             if not takers:
-                problem(full, f"none of the chosen optimizers ({', '.join(optimizers)}) takes "
-                        f"{key!r}")
+                report(full, f"none of the chosen optimizers ({', '.join(optimizers)}) takes "
+                       f"{key!r}")
             elif (dim := dimension(full, raw)) is not None:
                 for o in takers:
-                    optimizer_dims[o][key] = dim
+                    entries[o, key] = (full, dim)
         elif key in OPTIMIZERS or key in SCHEDULES:
             if not isinstance(raw, dict):
-                problem(full, f"must be a table [search.{key}] of {key}'s own arguments")
+                report(full, f"must be a table [search.{key}] of {key}'s own arguments")
             elif key in OPTIMIZERS and key not in optimizers:
-                problem(full, f"{key!r} is not in search.optimizers ({', '.join(optimizers)})")
+                report(full, f"{key!r} is not in search.optimizers ({', '.join(optimizers)})")
             elif key in SCHEDULES and key not in schedules:
-                problem(full, f"{key!r} is not in search.schedules ({', '.join(schedules)})")
+                report(full, f"{key!r} is not in search.schedules ({', '.join(schedules)})")
             else:
                 tables[key] = raw
         else:
             known = ["optimizers", "schedules", "lr", "warmup_epochs", *OPTIMIZERS, *SCHEDULES,
                      *sorted(all_args)]
-            problem(full, f"unknown key{_suggest(key, known)} (allowed: optimizers, schedules, "
-                    "lr, warmup_epochs, an optimizer's argument, or a table named after an "
-                    "optimizer or a schedule)")
-    for key, table in tables.items():          # per-optimizer / per-schedule values win
-        target = optimizer_dims if key in OPTIMIZERS else schedule_dims
-        allowed = optimizer_arguments(key) if key in OPTIMIZERS else schedule_arguments(key)
+            report(full, f"unknown key{_suggest(key, known)} (allowed: optimizers, schedules, "
+                   "lr, warmup_epochs, an optimizer's argument, or a table named after an "
+                   "optimizer or a schedule)")
+    for owner, table in tables.items():          # per-optimizer / per-schedule values win
+        allowed = optimizer_arguments(owner) if owner in OPTIMIZERS else schedule_arguments(owner)
         for arg, sub in table.items():
+            key = f"search.{owner}.{arg}"
             if arg not in allowed:
-                problem(f"search.{key}.{arg}", f"{key} has no argument {arg!r}"
-                        f"{_suggest(arg, allowed)} (allowed: {', '.join(allowed) or 'none'})")
-            elif (dim := dimension(f"search.{key}.{arg}", sub)) is not None:
-                target[key][arg] = dim
-    for o, dims in optimizer_dims.items():
-        for arg, dim in dims.items():
-            _validate_optimizer_dim(o, arg, dim, search, problem)
-    for s, dims in schedule_dims.items():
-        for arg, dim in dims.items():
-            _validate_schedule_dim(s, arg, dim, epochs, problem)
-    space = SearchSpace(_choice(optimizers), optimizer_dims, _choice(schedules), schedule_dims,
-                        warmup)
+                report(key, f"{owner} has no argument {arg!r}{_suggest(arg, allowed)} "
+                       f"(allowed: {', '.join(allowed) or 'none'})")
+            elif (dim := dimension(key, sub)) is not None:
+                entries[owner, arg] = (key, dim)
+    first_use: dict[str, tuple[str, Dimension]] = {}
+    for (owner, arg), (key, dim) in entries.items():
+        text = (_optimizer_problem(owner, arg, dim) if owner in OPTIMIZERS
+                else _schedule_problem(owner, arg, dim, epochs))
+        if text:
+            report(key, text)
+        if values["study.sampler"] == "grid" and dim.low is not None:
+            report(key, "the grid sampler needs a list of values, not a range "
+                   "(write {values = [...]})")
+        if dim.optuna_kind() is not None:            # Optuna: one distribution per name
+            other_key, other = first_use.setdefault(arg, (key, dim))
+            if other.optuna_kind() != dim.optuna_kind():
+                report(key, f"{_describe(dim)} conflicts with {other_key} = {_describe(other)}: "
+                       f"Optuna keeps one distribution per parameter name {arg!r} (allowed: "
+                       "the same list of values everywhere, or ranges of one kind and scale)")
+    space = SearchSpace(_choice(optimizers),
+                        {o: {a: d for (w, a), (_, d) in entries.items() if w == o}
+                         for o in optimizers}, _choice(schedules),
+                        {s: {a: d for (w, a), (_, d) in entries.items() if w == s}
+                         for s in schedules}, warmup)
     if values["study.sampler"] == "grid":
-        for name, dim in space.named_dimensions():
+        for name, dim in (("search.optimizers", space.optimizers),
+                          ("search.schedules", space.schedules),
+                          ("search.warmup_epochs", space.warmup_epochs)):
             if dim.low is not None:
-                problem(f"search.{name}", "the grid sampler needs a list of values, not a range "
-                        "(write {values = [...]})")
+                report(name, "the grid sampler needs a list of values, not a range "
+                       "(write {values = [...]})")
     return space
+
+
+def _describe(dim: Dimension) -> str:
+    if dim.choices is not None:
+        return f"{{values = {list(dim.choices)!r}}}"
+    scale = "log" if dim.log else "linear"
+    return f"a {scale} {'integer' if dim.integer else 'float'} range"
 
 
 def _choice(names: list[str]) -> Dimension:
     return Dimension(choices=tuple(names)) if len(names) > 1 else Dimension(value=names[0])
 
 
-def _key_of(optimizer: str, arg: str, search: dict) -> str:
-    own = search.get(optimizer)
-    if isinstance(own, dict) and arg in own:
-        return f"search.{optimizer}.{arg}"
-    return f"search.{arg}"
-
-
-def _validate_optimizer_dim(optimizer, arg, dim, search, problem) -> None:
+def _optimizer_problem(optimizer: str, arg: str, dim: Dimension) -> str | None:
     """Build the optimizer at each end of the range; the core names what it refuses."""
     for value in dim.candidates():
-        hyper = {"betas": _betas(optimizer, arg, value)} if arg in ("beta1", "beta2") else {arg: value}
+        hyper = ({"betas": _betas(optimizer, arg, value)} if arg in ("beta1", "beta2")
+                 else {arg: value})
         try:
             create(optimizer, [np.zeros(1)], **hyper)
         except (ValueError, TypeError) as e:
-            problem(_key_of(optimizer, arg, search), f"{value!r} is refused by {optimizer}: {e}")
-            return
+            return f"{value!r} is refused by {optimizer}: {e}"
+    return None
 
 
 def _betas(optimizer: str, arg: str, value):
@@ -370,15 +401,15 @@ def _betas(optimizer: str, arg: str, value):
     return (value, beta2) if arg == "beta1" else (beta1, value)
 
 
-def _validate_schedule_dim(schedule, arg, dim, epochs, problem) -> None:
+def _schedule_problem(schedule: str, arg: str, dim: Dimension, epochs: int) -> str | None:
     for value in dim.candidates():
+        needs = {"step_size": 1} if schedule == "step" else {}
         try:
-            needs = {"step_size": 1} if schedule == "step" else {}
             create_schedule(schedule, create("sgd", [np.zeros(1)], lr=0.1), epochs=max(epochs, 2),
                             **{**needs, arg: value})
         except (ValueError, TypeError) as e:
-            problem(f"search.{schedule}.{arg}", f"{value!r} is refused by {schedule}: {e}")
-            return
+            return f"{value!r} is refused by {schedule}: {e}"
+    return None
 
 
 def _validate_warmup(key, dim, schedules, epochs, problem) -> None:

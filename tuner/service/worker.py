@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
-from .objective import Objective
+from .objective import Objective, TrialInterrupted
 from .problem import Problem, load_problem
 from .spec import Spec
 from .storage import open_storage
@@ -132,21 +132,30 @@ class Worker:
             except optuna.TrialPruned as e:
                 state = TrialState.PRUNED
                 log.info("trial %d pruned: %s", trial.number, e)
+            except TrialInterrupted:
+                state = TrialState.FAIL
+            except optuna.exceptions.UpdateFinishedTrialError:
+                return self.discard(trial)
             except Exception:
                 state = TrialState.FAIL
                 log.exception("trial %d failed", trial.number)
-        if self.objective.stop_requested and state == TrialState.PRUNED \
-                and trial.user_attrs.get("pruned_reason") == "interrupted":
-            state = TrialState.FAIL
         try:
             frozen = self.study.tell(trial, value, state=state)
         except optuna.exceptions.UpdateFinishedTrialError:
-            log.warning("trial %d was failed as stale while it ran (its heartbeat stopped); its "
-                        "result is discarded and the trial runs again", trial.number)
-            return TrialState.FAIL
+            return self.discard(trial)
+        except ValueError as e:            # "Cannot tell a FAIL trial." (failed as stale)
+            if not str(e).startswith("Cannot tell a"):
+                raise
+            return self.discard(trial)
         if state == TrialState.FAIL and self.objective.stop_requested:
             self.requeue(frozen)
+            log.info("trial %d interrupted and queued again", trial.number)
         return state
+
+    def discard(self, trial) -> TrialState:
+        log.warning("trial %d was failed as stale while it ran (no heartbeat for the grace "
+                    "period); its result is discarded and the trial runs again", trial.number)
+        return TrialState.FAIL
 
     def requeue(self, frozen) -> None:
         """Queue an interrupted trial again, as the stale-trial retry does."""

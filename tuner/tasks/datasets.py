@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import importlib
+
 import numpy as np
-from sklearn import datasets as skd
-from sklearn.model_selection import train_test_split
 
 
 @dataclass(eq=False)
@@ -71,6 +71,7 @@ def split_arrays(X, y, kind: str, *, seed: int = 0, dtype=np.float64,
         y = y.astype(np.int64)
     else:
         y = y.astype(np.float64)
+    from sklearn.model_selection import train_test_split  # imported on use: it takes a second
     val_share, test_share = fractions
     strat = y if kind == "classification" else None
     X_rest, X_test, y_rest, y_test = train_test_split(
@@ -99,28 +100,33 @@ class DataTask:
     description: str
 
 
-def _bundled(loader) -> Callable:
-    return lambda: loader(return_X_y=True)
+def _sklearn(name: str, **kwargs) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    """``sklearn.datasets.<name>(**kwargs)`` as X, y; scikit-learn is imported on first use."""
+    def load():
+        X, y = getattr(importlib.import_module("sklearn.datasets"), name)(**kwargs)
+        return X, y
+    return load
 
 
 DATA_TASKS = {
-    "iris": DataTask(_bundled(skd.load_iris), "classification", "accuracy",
+    "iris": DataTask(_sklearn("load_iris", return_X_y=True), "classification", "accuracy",
                      "150 irises, 4 features, 3 classes"),
-    "wine": DataTask(_bundled(skd.load_wine), "classification", "accuracy",
+    "wine": DataTask(_sklearn("load_wine", return_X_y=True), "classification", "accuracy",
                      "178 wines, 13 features, 3 classes"),
-    "breast_cancer": DataTask(_bundled(skd.load_breast_cancer), "classification", "accuracy",
+    "breast_cancer": DataTask(_sklearn("load_breast_cancer", return_X_y=True), "classification", "accuracy",
                               "569 tumours, 30 features, 2 classes"),
-    "digits": DataTask(_bundled(skd.load_digits), "classification", "accuracy",
+    "digits": DataTask(_sklearn("load_digits", return_X_y=True), "classification", "accuracy",
                        "1797 8×8 digit images, 64 features, 10 classes"),
-    "diabetes": DataTask(_bundled(skd.load_diabetes), "regression", "r2",
+    "diabetes": DataTask(_sklearn("load_diabetes", return_X_y=True), "regression", "r2",
                          "442 patients, 10 features, disease progression"),
-    "moons": DataTask(lambda: skd.make_moons(n_samples=1000, noise=0.25, random_state=0),
+    "moons": DataTask(_sklearn("make_moons", n_samples=1000, noise=0.25, random_state=0),
                       "classification", "accuracy", "1000 points, two interleaving half circles"),
-    "circles": DataTask(lambda: skd.make_circles(n_samples=1000, noise=0.1, factor=0.5,
-                                                 random_state=0),
+    "circles": DataTask(_sklearn("make_circles", n_samples=1000, noise=0.1, factor=0.5,
+                                 random_state=0),
                         "classification", "accuracy", "1000 points, two concentric circles"),
-    "synthetic": DataTask(lambda: skd.make_classification(
-        n_samples=100_000, n_features=100, n_informative=50, n_classes=10, random_state=0),
+    "synthetic": DataTask(_sklearn(
+        "make_classification", n_samples=100_000, n_features=100, n_informative=50,
+        n_classes=10, random_state=0),
         "classification", "accuracy",
         "make_classification: 100 000 samples, 100 features (50 informative), 10 classes"),
 }

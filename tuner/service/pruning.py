@@ -1,0 +1,48 @@
+"""Pruning decisions without a database read per epoch.
+
+Optuna's median, percentile and successive-halving pruners read the study's trials at every
+``should_prune`` (one query a trial-epoch). tuner hands them a :class:`SnapshotStudy`: the
+study's direction and storage as they are, its trials as read once when the trial started
+(refreshed every ``max_age`` seconds for long trials), and the running trial with the
+intermediate values this process holds. The decision is the pruner's own; it only sees other
+trials that finished before the last refresh. Hyperband builds bracket studies of its own and is
+asked the ordinary way.
+"""
+
+from __future__ import annotations
+
+import time
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+SNAPSHOT_PRUNERS = (optuna.pruners.PercentilePruner, optuna.pruners.SuccessiveHalvingPruner,
+                    optuna.pruners.NopPruner)   # MedianPruner is a PercentilePruner
+
+
+class SnapshotStudy:
+    """The part of ``optuna.Study`` those pruners read, with ``get_trials`` from a snapshot."""
+
+    def __init__(self, study: optuna.Study, trials: list[FrozenTrial], max_age: float = 10.0):
+        self._study, self._trials = study, trials
+        self._storage, self._study_id = study._storage, study._study_id
+        self.direction, self.directions = study.direction, study.directions
+        self._taken, self._max_age = time.monotonic(), max_age
+
+    def get_trials(self, deepcopy: bool = True, states=None) -> list[FrozenTrial]:
+        if time.monotonic() - self._taken > self._max_age:
+            self._trials, self._taken = self._study.get_trials(deepcopy=False), time.monotonic()
+        return [t for t in self._trials if states is None or t.state in states]
+
+
+def running_trial(trial: optuna.Trial, intermediate_values: dict[int, float]) -> FrozenTrial:
+    """The running trial as a FrozenTrial carrying this process's intermediate values."""
+    return FrozenTrial(number=trial.number, state=TrialState.RUNNING, value=None,
+                       datetime_start=trial.datetime_start, datetime_complete=None,
+                       params=trial.params, distributions=trial.distributions, user_attrs={},
+                       system_attrs={}, intermediate_values=dict(intermediate_values),
+                       trial_id=trial._trial_id)
+
+
+def decides_locally(pruner: optuna.pruners.BasePruner) -> bool:
+    return isinstance(pruner, SNAPSHOT_PRUNERS)
