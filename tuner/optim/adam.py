@@ -57,30 +57,37 @@ class Adam(Optimizer):
             return grad
         return with_weight_decay(grad, param, d["weight_decay"])
 
-    def _moments(self, g: np.ndarray, state: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Update and return the first and second moment estimates ``m`` and ``v``."""
+    def _moments(self, g: np.ndarray, state: dict, work: np.ndarray):
+        """Update and return the first and second moment estimates ``m`` and ``v`` in place
+        (``work``: a scratch array shaped like ``g``)."""
         beta1, beta2 = self.defaults["betas"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
-        m += (1.0 - beta1) * g
+        m += np.multiply(g, 1.0 - beta1, out=work)
         v *= beta2
-        v += (1.0 - beta2) * g * g
+        np.multiply(g, g, out=work)
+        work *= 1.0 - beta2
+        v += work
         return m, v
 
-    def _adam_step(self, g: np.ndarray, state: dict) -> np.ndarray:
-        """The Adam increment for gradient ``g`` (to be added to the parameter)."""
+    def _adam_step(self, g: np.ndarray, state: dict, work: np.ndarray) -> np.ndarray:
+        """The Adam increment for gradient ``g``, written into ``work`` and returned."""
         d = self.defaults
         beta1, beta2 = d["betas"]
         t = self.step_count
-        m, v = self._moments(g, state)
+        m, v = self._moments(g, state, work)
         if d.get("amsgrad"):
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = np.sqrt(v) / math.sqrt(1.0 - beta2 ** t) + d["eps"]
-        return -(d["lr"] / (1.0 - beta1 ** t)) * m / denom
+        denom = np.sqrt(v, out=work)
+        denom /= math.sqrt(1.0 - beta2 ** t)
+        denom += d["eps"]
+        step = np.divide(m, denom, out=work)
+        step *= -(d["lr"] / (1.0 - beta1 ** t))
+        return step
 
     def _update(self, param, grad, state):
         g = self._decay(param, grad)
-        param += self._adam_step(g, state)
+        param += self._adam_step(g, state, self.scratch(param))
 
 
 class AdamW(Adam):

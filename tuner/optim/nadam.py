@@ -37,7 +37,11 @@ class NAdam(Adam):
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
         g = self._decay(param, grad)
-        m, v = self._moments(g, state)
-        denom = np.sqrt(v / (1.0 - beta2 ** t)) + d["eps"]
-        param -= (lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
-        param -= (lr * mu_next / (1.0 - mu_product * mu_next)) * m / denom
+        work = self.scratch(param)
+        m, v = self._moments(g, state, work)
+        denom = np.sqrt(v / (1.0 - beta2 ** t))
+        denom += d["eps"]
+        param -= np.multiply(np.divide(g, denom, out=work),
+                             lr * (1.0 - mu) / (1.0 - mu_product), out=work)
+        param -= np.multiply(np.divide(m, denom, out=work),
+                             lr * mu_next / (1.0 - mu_product * mu_next), out=work)

@@ -62,6 +62,14 @@ class Optimizer:
         self.initial_lr: float | None = None  # set by the first schedule attached (PyTorch's)
         self.step_count = 0
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        self._scratch: dict[int, np.ndarray] = {}
+
+    def scratch(self, param: np.ndarray) -> np.ndarray:
+        """A work array shaped like ``param``, reused across steps (not part of the state)."""
+        buf = self._scratch.get(id(param))
+        if buf is None:
+            buf = self._scratch[id(param)] = np.empty_like(param)
+        return buf
 
     @property
     def lr(self) -> float:

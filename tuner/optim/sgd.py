@@ -47,6 +47,6 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = np.array(g, dtype=param.dtype, copy=True)
             else:
                 buf *= d["momentum"]
-                buf += (1.0 - d["dampening"]) * g
+                buf += (1.0 - d["dampening"]) * g if d["dampening"] else g
             g = g + d["momentum"] * buf if d["nesterov"] else buf
-        param -= d["lr"] * g
+        param -= np.multiply(g, d["lr"], out=self.scratch(param))

@@ -53,7 +53,7 @@ class SWATS(Adam):
             return
         p_dot_g = p_dot_p = 0.0
         for p, g, state in zip(self.params, gs, self.state):
-            step = self._adam_step(g, state)
+            step = self._adam_step(g, state, self.scratch(p))
             p += step
             p_dot_g += float(np.vdot(step, g))
             p_dot_p += float(np.vdot(step, step))
