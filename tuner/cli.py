@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def format_best(best: dict, fmt: str) -> str:
-    from .export import to_toml, to_torch
+    from .export import explicit_arguments, to_toml, to_torch
     if fmt == "json":
         return json.dumps(best, indent=2)
     if fmt == "toml":
@@ -119,7 +119,7 @@ def format_best(best: dict, fmt: str) -> str:
     if fmt == "torch":
         return to_torch(best).rstrip("\n")
     config = best["config"]
-    args = ", ".join(f"{k}={v}" for k, v in config["optimizer_args"].items())
+    args = ", ".join(f"{k}={v}" for k, v in explicit_arguments(config).items())
     sched = ", ".join(f"{k}={v}" for k, v in config["schedule_args"].items())
     warm = f", after {config['warmup_epochs']} warm-up epochs" if config.get("warmup_epochs") else ""
     rows = [("study", best["study"]), ("trial", best["trial"]),

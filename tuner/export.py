@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 from .optim import OPTIMIZERS
@@ -63,6 +64,19 @@ def _py(value) -> str:
     return repr(value)
 
 
+def explicit_arguments(config: dict) -> dict:
+    """The optimizer arguments of ``config`` that differ from the class's (PyTorch's) defaults."""
+    cls = OPTIMIZERS[config["optimizer"]].cls
+    defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+    out = {}
+    for k, v in config["optimizer_args"].items():
+        if isinstance(defaults.get(k), tuple):
+            v = tuple(v)
+        if defaults.get(k, object()) != v:
+            out[k] = v
+    return out
+
+
 def to_torch(best: dict, epochs: int | None = None) -> str:
     """PyTorch lines building the same optimizer and scheduler (arguments left at PyTorch's
     defaults are omitted). SWATS has no PyTorch counterpart, which the output says."""
@@ -73,15 +87,7 @@ def to_torch(best: dict, epochs: int | None = None) -> str:
         return ("# SWATS (Adam switching to SGD with momentum) has no torch.optim class; "
                 "tuner's own is tuner.optim.SWATS.\n"
                 f"# Its configuration: lr={config['lr']!r}, {config['optimizer_args']!r}\n")
-    defaults = entry.cls.__init__.__defaults__ or ()
-    names = entry.cls.__init__.__code__.co_varnames[2:2 + len(defaults)]
-    torch_defaults = dict(zip(names, defaults))
-    args = {"lr": config["lr"]}
-    for k, v in config["optimizer_args"].items():
-        if isinstance(torch_defaults.get(k), tuple):
-            v = tuple(v)
-        if torch_defaults.get(k, object()) != v:
-            args[k] = v
+    args = {"lr": config["lr"], **explicit_arguments(config)}
     lines = ["import torch", "",
              "optimizer = " + _call(f"torch.optim.{entry.cls.__name__}", "model.parameters()", args)]
     schedule, sched_args = config["schedule"], dict(config["schedule_args"])
