@@ -168,3 +168,35 @@ def test_eight_processes_creating_the_same_study_at_once(tmp_path, storage_url):
     assert [p.returncode for p in procs] == [0] * 8, errs
     assert [s.study_name for s in optuna.get_all_study_summaries(storage_url)] == ["cheap"]
     assert 8 <= finished(states("cheap", storage_url)) <= 15
+
+
+def test_a_trial_over_its_time_limit_is_pruned_with_reason_timeout(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=3,
+                      epochs=200, lr="[1e-3, 1e-2]",
+                      study_extra='trial_timeout = 0.3\npruner = "none"')
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    assert [t.state.name for t in trials] == ["PRUNED"] * 3
+    for t in trials:
+        run = t.user_attrs["run"]
+        assert run["pruned_reason"] == "timeout" and 1 <= run["epochs"] < 200
+        assert t.value == t.user_attrs["curve"]["val_metric"][-1]   # its last finite value
+
+
+def test_the_study_wide_time_limit_stops_new_trials(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=1000,
+                      epochs=10, lr="[1e-3, 1e-2]")
+    started = time.monotonic()
+    tuner("worker", spec, "--storage", sqlite_url, "--timeout", "3", check=True)
+    assert time.monotonic() - started < 30
+    counts = states("cheap", sqlite_url)
+    assert 1 <= finished(counts) < 1000 and counts["RUNNING"] == 0
+
+
+def test_seed_defaults_enqueue_each_optimizer_at_its_pytorch_defaults(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, n_trials=3, lr="[1e-4, 1.0]", study_extra="seed_defaults = true")
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    assert [(t.params["optimizer"], t.params["lr"]) for t in trials] == [
+        ("sgd", 1e-3), ("momentum", 1e-3), ("adam", 1e-3)]
+    assert trials[1].user_attrs["config"]["optimizer_args"]["momentum"] == 0.9
