@@ -48,14 +48,20 @@ class PostgresServer:
         self._run(PG_BIN / "initdb", "-D", self.data, "-U", SUPERUSER, "--pwfile", pwfile,
                   "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                   "--no-sync")
-        self.ctl("start", "-w", "-l", self.log, "-o",
-                 f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
-                 "-c fsync=off -c max_connections=200")
+        self.ctl("start")
         return self
 
-    def ctl(self, *args) -> None:
-        """Run ``pg_ctl ARGS -D DATA`` (``restart -m fast`` for fault tests)."""
-        self._run(PG_BIN / "pg_ctl", *args, "-D", self.data, timeout=120)
+    @property
+    def options(self) -> str:
+        return (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c max_connections=200")
+
+    def ctl(self, action: str, *args) -> None:
+        """``pg_ctl ACTION ARGS``: e.g. ``ctl("restart", "-m", "fast")``, ``ctl("stop")``,
+        ``ctl("start")``; start and restart wait, log to the server log and keep the options."""
+        if action in ("start", "restart"):
+            args = ("-w", "-l", self.log, "-o", self.options, *args)
+        self._run(PG_BIN / "pg_ctl", action, *args, "-D", self.data, timeout=120)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL as the superuser over the Unix socket; returns the output rows."""

@@ -15,6 +15,7 @@ from ..train import evaluate, train
 from .batch import write_trial_record
 from .problem import Problem
 from .pruning import SnapshotStudy, decides_locally, running_trial
+from .retry import Retry
 
 PATH_POINTS = 500     # points of a surface trajectory kept per trial
 FLUSH_SECONDS = 1.0   # a running trial's curve reaches the database at least this often
@@ -47,8 +48,9 @@ class Objective:
     - ``diverged`` (true) and ``diverged_epoch`` for a divergence; ``path`` for surface tasks.
     """
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, retry: Retry | None = None):
         self.problem = problem
+        self.retry = retry or Retry()
         self.spec = problem.spec
         self.versions = package_versions()
         self.stop_requested = False     # set by a signal: the trial stops after its epoch
@@ -56,7 +58,7 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         spec, problem = self.spec, self.problem
         epochs = spec["training.epochs"]
-        config = spec.space.suggest(trial, epochs)
+        config = self.retry(spec.space.suggest, trial, epochs)
         seed = spec["study.seed"] + trial.number
         run = {"seed": seed, "split_seed": spec["study.seed"], "spec_hash": spec.hash,
                "versions": self.versions}
@@ -68,7 +70,8 @@ class Objective:
                                    warmup_epochs=config["warmup_epochs"], **config["schedule_args"])
         storage, pruner = trial.study._storage, trial.study.pruner
         local = decides_locally(pruner)
-        view = SnapshotStudy(trial.study, trial.study.get_trials(deepcopy=False)) if local else None
+        view = (SnapshotStudy(trial.study, self.retry(trial.study.get_trials, deepcopy=False))
+                if local else None)
         values: dict[int, float] = {}
         pending: dict[int, float] = {}
         records = []
@@ -87,18 +90,18 @@ class Objective:
             if local:
                 pending[record.epoch] = record.val_metric
                 if time.monotonic() - flushed > FLUSH_SECONDS:
-                    write_trial_record(storage, trial._trial_id, pending,
-                                       {**attrs, "curve": curve()})
+                    self.retry(write_trial_record, storage, trial._trial_id, pending,
+                               {**attrs, "curve": curve()})
                     pending.clear()
                     flushed = time.monotonic()
             else:
-                trial.report(record.val_metric, record.epoch)
+                self.retry(trial.report, record.val_metric, record.epoch)
             if self.stop_requested:
                 reason = "interrupted"
             elif limit is not None and time.monotonic() - started > limit:
                 reason = "timeout"
             elif (pruner.prune(view, running_trial(trial, values)) if local
-                  else trial.should_prune()):
+                  else self.retry(trial.should_prune)):
                 reason = "pruner"
             return reason is not None
 
@@ -117,7 +120,7 @@ class Objective:
             test_loss, test_metric = evaluate(model, *problem.data.test, problem.metric)
             run.update(val_metric=history.final.val_metric, test_metric=test_metric,
                        test_loss=test_loss, pruned_reason=reason)
-        write_trial_record(storage, trial._trial_id, pending, attrs)
+        self.retry(write_trial_record, storage, trial._trial_id, pending, attrs)
         if history.diverged:
             raise optuna.TrialPruned(f"diverged in epoch {history.diverged_epoch}")
         if reason == "interrupted":

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
+from ..errors import StorageError
 from .objective import Objective, TrialInterrupted
 from .problem import Problem, load_problem
+from .retry import Retry, root_cause
 from .spec import Spec
 from .storage import open_storage
 from .study import open_study
@@ -49,11 +51,16 @@ class Heartbeat:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self) -> None:
+        failing = False
         while not self.stop.is_set():
             try:
                 self.storage.record_heartbeat(self.trial_id)
-            except Exception as e:  # noqa: BLE001 - a missed beat is logged, never fatal
-                log.warning("heartbeat of trial id %s failed: %s", self.trial_id, e)
+                failing = False
+            except Exception as e:  # noqa: BLE001 - a missed beat is logged once, never fatal
+                if not failing:
+                    log.warning("heartbeat of trial id %s missed: %s", self.trial_id,
+                                root_cause(e))
+                failing = True
             self.stop.wait(self.interval)
 
     def __enter__(self):
@@ -82,7 +89,8 @@ class Worker:
                                     grace_period=spec["study.grace_period"],
                                     max_retry=spec["study.max_retry"])
         self.study = open_study(self.storage, self.problem, n_trials=n_trials, timeout=timeout)
-        self.objective = Objective(self.problem)
+        self.retry = Retry()
+        self.objective = Objective(self.problem, retry=self.retry)
         self.stopping = False
 
     def request_stop(self, *_) -> None:
@@ -97,10 +105,10 @@ class Worker:
             if self.stopping:
                 reason = "stop requested"
                 break
-            self.fail_stale_trials()
-            attrs = self.study.user_attrs
+            self.retry(self.fail_stale_trials)
+            attrs = self.retry(lambda: self.study.user_attrs)
             budget, deadline = attrs["n_trials"], attrs.get("deadline")
-            states = count_states(self.study)
+            states = self.retry(count_states, self.study)
             finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
             running, waiting = states[TrialState.RUNNING], states[TrialState.WAITING]
             if deadline is not None and time.time() >= deadline:
@@ -124,7 +132,7 @@ class Worker:
     def run_trial(self) -> TrialState:
         with warnings.catch_warnings():   # tuner records heartbeats itself (see Heartbeat)
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
-            trial = self.study.ask()
+            trial = self.retry(self.study.ask)
         value, state = None, TrialState.COMPLETE
         with Heartbeat(self.storage, trial._trial_id, self.storage.heartbeat_interval):
             try:
@@ -136,19 +144,23 @@ class Worker:
                 state = TrialState.FAIL
             except optuna.exceptions.UpdateFinishedTrialError:
                 return self.discard(trial)
+            except StorageError:
+                raise                      # the database stayed away: the worker exits 3
             except Exception:
                 state = TrialState.FAIL
                 log.exception("trial %d failed", trial.number)
         try:
-            frozen = self.study.tell(trial, value, state=state)
+            frozen = self.retry(self.study.tell, trial, value, state=state)
         except optuna.exceptions.UpdateFinishedTrialError:
             return self.discard(trial)
-        except ValueError as e:            # "Cannot tell a FAIL trial." (failed as stale)
+        except ValueError as e:
             if not str(e).startswith("Cannot tell a"):
                 raise
-            return self.discard(trial)
+            if not str(e).startswith("Cannot tell a FAIL"):   # a retried tell that got through
+                return state
+            return self.discard(trial)                         # failed as stale meanwhile
         if state == TrialState.FAIL and self.objective.stop_requested:
-            self.requeue(frozen)
+            self.retry(self.requeue, frozen)
             log.info("trial %d interrupted and queued again", trial.number)
         return state
 
