@@ -1,10 +1,13 @@
 """Faults: a database that restarts or stops, while real workers are mid-trial."""
 
+import signal
 import time
 
 import optuna
+import pytest
 
-from service_helpers import finished, start_tuner, states, write_spec
+from service_helpers import ENV, TUNER, finished, start_tuner, states, write_spec
+
 
 
 def wait_for(condition, seconds: float, what: str) -> None:
@@ -43,3 +46,78 @@ def test_workers_survive_a_postgresql_restart_and_a_5_second_stop(tmp_path, post
     for t in study.trials:          # a trial failed as stale meanwhile was queued again
         if t.state.name == "FAIL":
             assert any(r.system_attrs.get("failed_trial") == t.number for r in study.trials)
+
+
+def test_a_paused_worker_discards_its_stale_result_and_carries_on(tmp_path, postgres_url):
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=6,
+                      epochs=150, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+    paused = start_tuner("--log-level", "INFO", "worker", spec, "--storage", postgres_url)
+    wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 1, 60, "a running trial")
+    paused.send_signal(signal.SIGSTOP)
+    other = start_tuner("worker", spec, "--storage", postgres_url)   # its janitor fails the trial
+    time.sleep(8)                                                     # past the 3 s grace period
+    paused.send_signal(signal.SIGCONT)
+    _, paused_log = paused.communicate(timeout=300)
+    _, other_log = other.communicate(timeout=300)
+    assert paused.returncode == 0 and other.returncode == 0, paused_log + other_log
+    assert "failed as stale while it ran" in paused_log and "discarded" in paused_log
+    assert "Traceback" not in paused_log
+    counts = states("cheap", postgres_url)
+    assert 6 <= finished(counts) <= 7 and counts["RUNNING"] == 0 and counts["FAIL"] >= 1
+
+
+def test_a_killed_workers_last_trial_is_retried_and_the_budget_met(tmp_path, sqlite_url):
+    # Budget 2: the victim runs trial 0, the other worker trial 1 and then has nothing to ask
+    # for; the victim is killed, so trial 0 is the last one and only the janitor can save it.
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=2,
+                      epochs=1000, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+    victim = start_tuner("worker", spec, "--storage", sqlite_url)
+    wait_for(lambda: states("cheap", sqlite_url)["RUNNING"] == 1, 60, "the victim's trial")
+    other = start_tuner("worker", spec, "--storage", sqlite_url)
+    wait_for(lambda: states("cheap", sqlite_url)["RUNNING"] == 2, 60, "both trials running")
+    victim.kill()
+    killed_at = time.monotonic()
+    victim.wait()
+    wait_for(lambda: states("cheap", sqlite_url)["FAIL"] == 1, 3 + 5, "the stale trial failed")
+    _, log = other.communicate(timeout=300)
+    assert other.returncode == 0, log
+    study = optuna.load_study(study_name="cheap", storage=sqlite_url)
+    failed = [t for t in study.trials if t.state.name == "FAIL"]
+    assert failed[0].number == 0 and time.monotonic() - killed_at > 3
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == 0]
+    assert len(retried) == 1 and retried[0].state.name == "COMPLETE"
+    counts = states("cheap", sqlite_url)
+    assert finished(counts) == 2 and counts["RUNNING"] == 0 and counts["WAITING"] == 0
+
+
+def test_a_listener_that_never_answers_exits_3_within_the_connect_timeout(tmp_path):
+    import socket
+    import subprocess
+
+    from tuner.errors import StorageError
+    from tuner.service.storage import CONNECT_TIMEOUT, open_storage
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)                              # accepts the TCP handshake, never speaks
+    port = server.getsockname()[1]
+    url = f"postgresql://u:Hidden42@127.0.0.1:{port}/db"
+    started = time.monotonic()
+    with pytest.raises(StorageError, match=f"127.0.0.1:{port}"):
+        open_storage(url)                          # what a worker does first with its storage
+    assert time.monotonic() - started <= CONNECT_TIMEOUT + 1
+    result = subprocess.run([*TUNER, "worker", write_spec(tmp_path), "--storage", url],
+                            capture_output=True, text=True, timeout=60, env=ENV)
+    server.close()
+    assert result.returncode == 3
+    assert f"127.0.0.1:{port}" in result.stderr and "Hidden42" not in result.stderr
+
+
+def test_four_sqlite_workers_times_100_trials_see_no_lock_error(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, n_trials=100, epochs=2)
+    workers = [start_tuner("--log-level", "INFO", "worker", spec, "--storage", sqlite_url)
+               for _ in range(4)]
+    logs = [w.communicate(timeout=600)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0] * 4, logs
+    assert not any("locked" in log for log in logs)
+    counts = states("cheap", sqlite_url)
+    assert 100 <= finished(counts) <= 103 and counts["FAIL"] == 0 and counts["RUNNING"] == 0

@@ -10,6 +10,7 @@ small pool. URLs are only ever shown with the password masked.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import time
 import warnings
@@ -157,8 +158,8 @@ def unreachable_message(url: str, error: Exception) -> str:
     parsed = make_url(url)
     cause = str(getattr(error, "orig", error) or error).strip().splitlines()
     reason = cause[0] if cause else type(error).__name__
-    if parsed.password:
-        reason = reason.replace(str(parsed.password), "***")
+    if parsed.password:      # the driver may quote it; a whole-word match leaves "expired" alone
+        reason = re.sub(rf"(?<!\w){re.escape(str(parsed.password))}(?!\w)", "***", reason)
     if parsed.get_backend_name() == "sqlite":
         return f"cannot open the SQLite database {parsed.database!r}: {reason}"
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"

@@ -43,10 +43,13 @@ class WorkerReport:
 
 class Heartbeat:
     """Records the running trial's heartbeat every ``interval`` seconds from a thread (Optuna
-    starts one only inside ``study.optimize``; tuner drives trials with ask and tell)."""
+    starts one only inside ``study.optimize``; tuner drives trials with ask and tell), and with
+    each beat runs the ``janitor``, so stale trials are failed and queued again while every
+    worker is busy."""
 
-    def __init__(self, storage, trial_id: int, interval: int | None):
+    def __init__(self, storage, trial_id: int, interval: int | None, janitor=None):
         self.storage, self.trial_id, self.interval = storage, trial_id, interval
+        self.janitor = janitor
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
@@ -55,6 +58,8 @@ class Heartbeat:
         while not self.stop.is_set():
             try:
                 self.storage.record_heartbeat(self.trial_id)
+                if self.janitor is not None:
+                    self.janitor()
                 failing = False
             except Exception as e:  # noqa: BLE001 - a missed beat is logged once, never fatal
                 if not failing:
@@ -83,7 +88,7 @@ class Worker:
 
     def __init__(self, spec: Spec, storage_url: str | None = None, *, n_trials: int | None = None,
                  timeout: float | None = None):
-        self.problem: Problem = load_problem(spec)             # data once per worker
+        self.problem: Problem = load_problem(spec)  # data once per worker; bad data: nothing written
         self.storage = open_storage(storage_url,
                                     heartbeat_interval=spec["study.heartbeat_interval"],
                                     grace_period=spec["study.grace_period"],
@@ -134,7 +139,8 @@ class Worker:
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
             trial = self.retry(self.study.ask)
         value, state = None, TrialState.COMPLETE
-        with Heartbeat(self.storage, trial._trial_id, self.storage.heartbeat_interval):
+        with Heartbeat(self.storage, trial._trial_id, self.storage.heartbeat_interval,
+                       janitor=self.fail_stale_trials):
             try:
                 value = self.objective(trial)
             except optuna.TrialPruned as e:
