@@ -24,6 +24,7 @@ EXAMPLES = {
     "studies": "tuner studies --format json",
     "trials": "tuner trials digits-mlp --format csv > trials.csv",
     "delete": "tuner delete digits-mlp",
+    "dashboard": "tuner dashboard --storage sqlite:///tuner.db --port 8501",
 }
 
 
@@ -107,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("delete", "Delete a study and its trials.")
     p.add_argument("study", metavar="STUDY")
     storage_arg(p)
+
+    p = command("dashboard", "Serve the dashboard (read-only) on this machine.")
+    storage_arg(p)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=positive_int, default=8501, help="default 8501")
     return parser
 
 
@@ -184,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
         api.delete(args.study, args.storage)
         if not args.quiet:
             print(f"deleted study {args.study!r}")
+    elif args.command == "dashboard":
+        from .dashboard.launch import run_dashboard
+        return run_dashboard(args.storage, address=args.address, port=args.port)
     return 0
 
 

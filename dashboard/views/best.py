@@ -1,0 +1,74 @@
+"""Best configuration: the best complete trial's optimizer, LR, arguments, schedule, metrics
+and epochs, as copyable JSON, TOML (to paste into a spec), PyTorch lines and the `tuner best`
+command, with the runner-up configurations beside it."""
+
+import json
+
+import streamlit as st
+
+from tuner.dashboard import data, loaders, session, stats
+from tuner.dashboard.text import md, number
+from tuner.export import to_toml, to_torch
+
+choice = session.current()
+st.title("Best configuration")
+
+
+def args_text(args: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in args.items()) or "—"
+
+
+@st.fragment(run_every=choice.run_every)
+def best_configuration() -> None:
+    view = session.open_study(choice)
+    if view is None or not session.need_complete(view):
+        return
+    ranked = stats.ranked_complete(view.trials, view.direction)
+    top = ranked.iloc[0]
+    params = loaders.trial_params(view.url, view.study_id, int(top["number"]))
+    best = data.best_record(view.info, top, params)
+    config = best["config"]
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader(f"Trial {best['trial']}")
+        a, b, c = st.columns(3)
+        a.metric(f"validation {md(view.metric)}", number(best["val_metric"]))
+        b.metric(f"test {md(view.metric)}", number(best["test_metric"]))
+        c.metric("epochs trained", "—" if best["epochs"] is None else best["epochs"])
+        st.dataframe(
+            [{"setting": "optimizer", "value": str(config.get("optimizer"))},
+             {"setting": "learning rate", "value": number(config.get("lr"), 6)},
+             {"setting": "optimizer arguments", "value": args_text(config.get("optimizer_args")
+                                                                   or {})},
+             {"setting": "schedule", "value": str(config.get("schedule"))},
+             {"setting": "schedule arguments", "value": args_text(config.get("schedule_args")
+                                                                  or {})},
+             {"setting": "warm-up epochs", "value": str(config.get("warmup_epochs", 0))}],
+            hide_index=True, width="stretch")
+        json_tab, toml_tab, torch_tab, cli_tab = st.tabs(
+            ["JSON", "TOML (spec)", "PyTorch", "tuner best"])
+        json_tab.code(json.dumps(best, indent=2), language="json")
+        try:
+            toml_tab.code(to_toml(best), language="toml")
+            torch_tab.code(to_torch(best), language="python")
+        except (KeyError, TypeError, ValueError) as e:
+            toml_tab.warning("This configuration cannot be exported: " + md(e))
+        cli_tab.code(data.best_command(view.info["study"], view.url), language="bash")
+    with right:
+        st.subheader("Runners-up")
+        runners = ranked.iloc[1:11][["number", "value", "optimizer", "lr", "momentum",
+                                     "schedule", "test_metric", "optimizer_args",
+                                     "schedule_args"]]
+        if runners.empty:
+            st.info("Only one trial has completed so far.")
+        else:
+            st.dataframe(runners, hide_index=True, width="stretch", column_config={
+                "number": st.column_config.NumberColumn("trial"),
+                "value": st.column_config.NumberColumn(f"val {view.metric}", format="%.4g"),
+                "lr": st.column_config.NumberColumn("LR", format="%.3g"),
+                "momentum": st.column_config.NumberColumn(format="%.3f"),
+                "test_metric": st.column_config.NumberColumn(f"test {view.metric}",
+                                                             format="%.4g")})
+
+
+best_configuration()
