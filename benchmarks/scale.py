@@ -33,7 +33,12 @@ For each run of storage and digits:
   inserted / updated / deleted (pg_stat_database deltas), WAL records, bytes and syncs
   (pg_stat_wal), and the server's CPU time (all PostgreSQL processes, /proc);
 - the workers' CPU time per trial (rusage), less their start-up (measured by one more worker
-  joining the finished study).
+  joining the finished study);
+- others' load: CPU used on the machine during the run by anything but this benchmark, its
+  workers and its server (/proc/stat), in cores: anything above ~0.1 means the run shared
+  the machine and its rates are low.
+
+It waits (up to 30 minutes) for the 1-minute load average to fall below 2 before it starts.
 
 On 2 cores, past 2 workers the workers and the server share the same two cores: those rows
 measure contention, not capacity; docs/deploy.md extrapolates to many machines from the
@@ -55,6 +60,7 @@ for _var, _value in ONE_THREAD.items():
 import argparse
 import json
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -111,6 +117,18 @@ def postgres_cpu(server: PostgresServer) -> float:
         elif ppid == pm:
             total += int(fields[11]) + int(fields[12])
     return total / CLK
+
+
+def machine_busy() -> float:
+    """CPU seconds all processes on this machine have used since boot (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 DB_COUNTERS = ("xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted",
@@ -254,6 +272,7 @@ def run_one(dep: Deployment, part: str, n_workers: int, n_trials: int) -> Run:
     with psycopg.connect(dep.admin, autocommit=True) as conn:
         conn.execute("SELECT pg_stat_statements_reset()")
         before, cpu_before = counters(conn), postgres_cpu(dep.server)
+        busy_before, own_before = machine_busy(), own_cpu()
         sampler = Sampler(dep.admin, n_workers)
         sampler.start()
         launched, t0 = datetime.now(), time.monotonic()
@@ -264,6 +283,7 @@ def run_one(dep: Deployment, part: str, n_workers: int, n_trials: int) -> Run:
         sampler.stop.set()
         sampler.join()
         after, cpu_after = counters(conn), postgres_cpu(dep.server)
+        busy_after, own_after = machine_busy(), own_cpu()
         stmts = statements(conn)
         done, states = finished_times(conn, name)
     # One more worker joining the finished study: start-up, connection and one loop.
@@ -289,6 +309,10 @@ def run_one(dep: Deployment, part: str, n_workers: int, n_trials: int) -> Run:
         "worker_cpu_ms": 1e3 * max(worker_cpu - n_workers * startup, 0.0) / n,
         "worker_startup_cpu_s": startup,
     }
+    # CPU that neither this benchmark, its workers nor its server used: other people's load.
+    others = ((busy_after - busy_before) - (own_after - own_before) - worker_cpu
+              - (cpu_after - cpu_before))
+    per_trial["other_cores"] = max(others, 0.0) / wall
     top = [(re.sub(r"\s+", " ", q)[:110], c / n, t / n) for q, c, t in stmts[:6]]
     return Run(part, n_workers, n, wall, steady, n / wall, sampler.peak,
                statistics.fmean(sampler.lock_waits) if sampler.lock_waits else 0.0,
@@ -417,8 +441,8 @@ def table(runs: list[Run]) -> str:
     head = ("| part | workers | trials | wall s | trials/s steady | trials/s overall | peak conns "
             "| lock waiters | stmts/trial | DB exec ms/trial | commits/trial | rows read/trial "
             "| rows written/trial | WAL kB/trial | WAL syncs/trial | server CPU ms/trial "
-            "| worker CPU ms/trial |")
-    lines = [head, "|" + "---|" * 2 + "---:|" * 15]
+            "| worker CPU ms/trial | others' load, cores |")
+    lines = [head, "|" + "---|" * 2 + "---:|" * 16]
     for r in runs:
         p = r.per_trial
         steady = f"{r.steady:.1f}" if r.steady is not None else "–"
@@ -428,7 +452,7 @@ def table(runs: list[Run]) -> str:
             f"| {p['exec_ms']:.2f} | {p['commits']:.1f} "
             f"| {p['rows_returned'] + p['rows_fetched']:.0f} | {p['rows_written']:.1f} "
             f"| {p['wal_kb']:.1f} | {p['wal_syncs']:.1f} | {p['server_cpu_ms']:.1f} "
-            f"| {p['worker_cpu_ms']:.0f} |")
+            f"| {p['worker_cpu_ms']:.0f} | {p['other_cores']:.2f} |")
     return "\n".join(lines)
 
 
@@ -445,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     counts = [int(x) for x in args.workers.split(",")]
     parts = args.parts.split(",")
+    waited = time.monotonic()
+    while os.getloadavg()[0] >= 2 and time.monotonic() - waited < 1800:
+        time.sleep(15)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="tuner-scale-"))
     dep = setup(folder)
@@ -461,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
                 steady = f"{run.steady:.1f}" if run.steady is not None else "–"
                 print(f"{part:8s} {n:3d} workers: {run.trials} trials in {run.wall:.1f} s, "
                       f"{steady} trials/s steady, peak {run.peak_connections} connections, "
-                      f"exit codes {sorted(set(run.codes))}, load {os.getloadavg()[0]:.2f}",
+                      f"exit codes {sorted(set(run.codes))}, others' load "
+                      f"{run.per_trial['other_cores']:.2f} cores",
                       flush=True)
         if runs:
             print()
