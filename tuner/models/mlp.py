@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..optim.flat import FlatArrays
 from .losses import cross_entropy, cross_entropy_loss, squared_error, squared_error_loss
 
 ACTIVATIONS = ("relu", "tanh")
@@ -60,11 +61,14 @@ class MLP:
         self.sizes, self.activation, self.head = sizes, activation, head
         self._loss = HEADS[head]
         rng = np.random.default_rng(seed)
-        self.params: list[np.ndarray] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            bound = 1.0 / np.sqrt(fan_in)
-            self.params.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(self.dtype))
-            self.params.append(rng.uniform(-bound, bound, fan_out).astype(self.dtype))
+        shapes = [shape for fan_in, fan_out in zip(sizes[:-1], sizes[1:])
+                  for shape in ((fan_in, fan_out), (fan_out,))]
+        self.params = FlatArrays(shapes, self.dtype)     # one buffer: see tuner.optim.flat
+        self._grads = FlatArrays(shapes, self.dtype)
+        for weight, bias in zip(self.params[::2], self.params[1::2]):
+            bound = 1.0 / np.sqrt(weight.shape[0])
+            weight[...] = rng.uniform(-bound, bound, weight.shape).astype(self.dtype)
+            bias[...] = rng.uniform(-bound, bound, bias.shape).astype(self.dtype)
 
     @property
     def n_layers(self) -> int:
@@ -80,12 +84,10 @@ class MLP:
             z = outs[-1] @ params[2 * layer]
             z += params[2 * layer + 1]
             if layer < last:
-                if not relu:
-                    np.tanh(z, out=z)
-                elif isinstance(z, np.ndarray) and z.ndim and z.dtype.kind == "f":
+                if relu:
                     np.maximum(z, _zeros(z.shape[-1], z.dtype), out=z)
                 else:
-                    np.maximum(z, 0, out=z)
+                    np.tanh(z, out=z)
             outs.append(z)
         return outs
 
@@ -97,17 +99,20 @@ class MLP:
         """The head's loss of an output of :meth:`forward`."""
         return _HEAD_LOSSES[self.head](output, y)
 
-    def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
-        """Mean loss over the batch and its gradient for each parameter, by backpropagation."""
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, FlatArrays]:
+        """Mean loss over the batch and its gradient for each parameter, by backpropagation.
+
+        The gradients are the model's own buffers (like PyTorch's ``.grad``), laid out as
+        ``params`` in one flat array, and overwritten by the next call: copy them to keep them.
+        """
         outs = self._forward(X)
         loss, delta = self._loss(outs[-1], y)          # ∂L/∂z of the last layer
-        params = self.params
+        params, grads = self.params, self._grads
         relu = self.activation == "relu"
-        grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
         for layer in reversed(range(len(params) // 2)):
             a = outs[layer]
-            grads[2 * layer] = a.T @ delta            # ∂L/∂W = aᵀ·δ
-            grads[2 * layer + 1] = delta.sum(axis=0)  # ∂L/∂b = Σ δ
+            np.matmul(a.T, delta, out=grads[2 * layer])             # ∂L/∂W = aᵀ·δ
+            np.add.reduce(delta, axis=0, out=grads[2 * layer + 1])  # ∂L/∂b = Σ δ
             if layer:
                 delta = delta @ params[2 * layer].T   # ∂L/∂a
                 if relu:

@@ -26,7 +26,7 @@ class Adadelta(Optimizer):
         check_range("eps", eps, 0.0)
         check_range("weight_decay", weight_decay, 0.0)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
-        for p, state in zip(self.params, self.state):
+        for p, state in self._units:
             state["square_avg"] = np.zeros_like(p)
             state["acc_delta"] = np.zeros_like(p)
 

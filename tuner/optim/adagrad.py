@@ -25,7 +25,7 @@ class Adagrad(Optimizer):
         check_range("eps", eps, 0.0)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
-        for p, state in zip(self.params, self.state):
+        for p, state in self._units:
             state["sum"] = np.full_like(p, initial_accumulator_value)
 
     def _update(self, param, grad, state):

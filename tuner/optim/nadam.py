@@ -25,7 +25,7 @@ class NAdam(Adam):
             lr, betas, eps, weight_decay, momentum_decay=momentum_decay,
             decoupled_weight_decay=bool(decoupled_weight_decay)))
         self._init_moments()
-        for state in self.state:
+        for _, state in self._units:
             state["mu_product"] = 1.0
 
     def _update(self, param, grad, state):
@@ -39,7 +39,7 @@ class NAdam(Adam):
         g = self._decay(param, grad)
         work = self.scratch(param)
         m, v = self._moments(g, state, work)
-        denom = np.sqrt(v / (1.0 - beta2 ** t))
+        denom = np.sqrt(v * (1.0 / (1.0 - beta2 ** t)))
         denom += d["eps"]
         param -= np.multiply(np.divide(g, denom, out=work),
                              lr * (1.0 - mu) / (1.0 - mu_product), out=work)

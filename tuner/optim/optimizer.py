@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .flat import FlatArrays
+
 
 def check_range(name: str, value: float, low: float, high: float | None = None,
                 *, low_open: bool = False, high_open: bool = True) -> None:
@@ -44,9 +46,12 @@ class Optimizer:
     """Base class: parameter bookkeeping, ``lr``, ``state_dict``; subclasses define ``_update``.
 
     Subclasses store their hyperparameters in ``self.defaults`` (PyTorch's name for them),
-    validate them in ``__init__``, and implement ``_update(i, param, grad, state)``, which
-    updates ``param`` in place using the per-parameter ``state`` dict. ``self.step_count`` is
-    the number of the step being taken (1 on the first call), like PyTorch's ``state["step"]``.
+    validate them in ``__init__``, create their buffers for each ``(param, state)`` of
+    ``self._units``, and implement ``_update(param, grad, state)``, which updates ``param`` in
+    place using its ``state`` dict. A unit is one parameter array, or, when ``params`` are
+    :class:`~tuner.optim.flat.FlatArrays`, their whole flat buffer (one call per step; the
+    rules are elementwise, so the numbers are the same). ``self.step_count`` is the number of
+    the step being taken (1 on the first call), like PyTorch's ``state["step"]``.
     """
 
     def __init__(self, params: Sequence[np.ndarray], defaults: dict):
@@ -61,7 +66,11 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.initial_lr: float | None = None  # set by the first schedule attached (PyTorch's)
         self.step_count = 0
-        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        # The arrays ``_update`` works on, each with its state: the parameters one by one, or,
+        # when they are FlatArrays, their whole buffer at once (see tuner.optim.flat).
+        self._flat = params if isinstance(params, FlatArrays) else None
+        self._units: list[tuple[np.ndarray, dict]] = (
+            [(params.flat, {})] if self._flat is not None else [(p, {}) for p in self.params])
         self._scratch: dict[int, np.ndarray] = {}
 
     def scratch(self, param: np.ndarray) -> np.ndarray:
@@ -81,8 +90,30 @@ class Optimizer:
         check_range("lr", value, 0.0)
         self.defaults["lr"] = float(value)
 
+    @property
+    def state(self) -> list[dict]:
+        """Each parameter's buffers (PyTorch's names), in the order of ``params``: the arrays
+        are the optimizer's own (views, when it updates a flat buffer), not copies."""
+        if self._flat is None:
+            return [state for _, state in self._units]
+        (_, flat_state), = self._units
+        split = {k: self._flat.split(v) for k, v in flat_state.items()
+                 if isinstance(v, np.ndarray)}
+        return [{k: split[k][i] if k in split else v for k, v in flat_state.items()}
+                for i in range(len(self.params))]
+
     def step(self, grads: Sequence[np.ndarray]) -> None:
         """Update every parameter in place from ``grads`` (same order and shapes as ``params``)."""
+        if (self._flat is not None and isinstance(grads, FlatArrays)
+                and grads.layout == self._flat.layout):
+            unit_grads: Sequence[np.ndarray] = (grads.flat,)
+        else:
+            self._check_grads(grads)
+            unit_grads = grads if self._flat is None else (self._concatenated(grads),)
+        self.step_count += 1
+        self._step(unit_grads)
+
+    def _check_grads(self, grads: Sequence[np.ndarray]) -> None:
         if len(grads) != len(self.params):
             raise ValueError(f"Invalid grads value: {len(grads)} arrays "
                              f"(allowed: one per parameter, {len(self.params)})")
@@ -90,12 +121,16 @@ class Optimizer:
             if np.shape(g) != p.shape:
                 raise ValueError(f"Invalid grads value: grads[{i}] has shape {np.shape(g)} "
                                  f"(allowed: the shape of params[{i}], {p.shape})")
-        self.step_count += 1
-        self._step(grads)
+
+    def _concatenated(self, grads: Sequence[np.ndarray]) -> np.ndarray:
+        """``grads`` joined into one array laid out as the flat parameters."""
+        return np.concatenate([np.ravel(g) for g in grads]).astype(self._flat.flat.dtype,
+                                                                   copy=False)
 
     def _step(self, grads: Sequence[np.ndarray]) -> None:
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            self._update(p, g, self.state[i])
+        """One update of every unit (a parameter, or the flat buffer) from its gradient."""
+        for (p, state), g in zip(self._units, grads):
+            self._update(p, g, state)
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
         raise NotImplementedError
@@ -108,13 +143,20 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore what :meth:`state_dict` returned; the next step continues that run exactly."""
-        if len(state_dict["state"]) != len(self.params):
-            raise ValueError(f"Invalid state_dict value: state for {len(state_dict['state'])} "
+        states = state_dict["state"]
+        if len(states) != len(self.params):
+            raise ValueError(f"Invalid state_dict value: state for {len(states)} "
                              f"parameters (allowed: one per parameter, {len(self.params)})")
         self.defaults = dict(state_dict["defaults"])
         self.step_count = int(state_dict["step"])
         self.initial_lr = state_dict["initial_lr"]
-        self.state = copy.deepcopy(state_dict["state"])
+        if self._flat is None:
+            self._units = [(p, copy.deepcopy(s)) for p, s in zip(self.params, states)]
+        else:   # per-parameter buffers joined into flat ones; scalars are shared by all
+            self._units = [(self._flat.flat, {
+                k: (np.concatenate([np.ravel(s[k]) for s in states]).astype(self._flat.flat.dtype)
+                    if isinstance(v, np.ndarray) else copy.deepcopy(v))
+                for k, v in states[0].items()})]
         self._load_extra_state(state_dict)
 
     def _extra_state(self) -> dict:

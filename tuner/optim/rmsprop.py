@@ -29,7 +29,7 @@ class RMSprop(Optimizer):
         check_range("momentum", momentum, 0.0, 1.0)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=bool(centered)))
-        for p, state in zip(self.params, self.state):
+        for p, state in self._units:
             state["square_avg"] = np.zeros_like(p)
             if momentum > 0:
                 state["momentum_buffer"] = np.zeros_like(p)

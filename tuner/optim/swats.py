@@ -42,17 +42,17 @@ class SWATS(Adam):
         self.lambda_ = 0.0
 
     def _step(self, grads):
-        gs = [self._decay(p, g) for p, g in zip(self.params, grads)]
+        gs = [self._decay(p, g) for (p, _), g in zip(self._units, grads)]
         if self.phase == "sgd":
             beta1 = self.defaults["betas"][0]
-            for p, g, state in zip(self.params, gs, self.state):
+            for (p, state), g in zip(self._units, gs):
                 buf = state.setdefault("momentum_buffer", np.zeros_like(p))
                 buf *= beta1
                 buf += g
                 p -= (1.0 - beta1) * self.defaults["lr"] * buf
             return
         p_dot_g = p_dot_p = 0.0
-        for p, g, state in zip(self.params, gs, self.state):
+        for (p, state), g in zip(self._units, gs):
             step = self._adam_step(g, state, self.scratch(p))
             p += step
             p_dot_g += float(np.vdot(step, g))
