@@ -275,7 +275,7 @@ def run_one(dep: Deployment, part: str, n_workers: int, n_trials: int) -> Run:
         busy_before, own_before = machine_busy(), own_cpu()
         sampler = Sampler(dep.admin, n_workers)
         sampler.start()
-        launched, t0 = datetime.now(), time.monotonic()
+        t0 = time.monotonic()
         workers = [dep.start_worker(spec, i, dep.folder / f"{name}-{i}.log")
                    for i in range(n_workers)]
         results = [wait_cpu(w) for w in workers]

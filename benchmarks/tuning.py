@@ -12,17 +12,18 @@
 (b) Cost of persistence. Plain Optuna running the same study the plain way (``study.optimize``,
     an objective that trains the same tuner model with ``tuner.train.train`` and calls
     ``trial.report`` and ``trial.should_prune`` after every epoch, TPE, median pruner) in memory
-    and on SQLite and PostgreSQL with Optuna's defaults, against tuner's worker (the loop
-    ``tuner worker`` runs) on the same two storages with tuner's storage configuration (SQLite:
-    WAL etc.): all five in this process, taking turns of 20 trials, so that all see the same
-    machine. A cheap configuration (softmax regression, tuner's default 20 epochs) so that
-    1000-trial studies take minutes. Training time = the time inside ``tuner.train.train`` less
-    its ``on_epoch`` callback; the overhead of a trial = the time since the previous completion
-    in the same turn less its training time: sampler, storage, pruner and everything else but
-    training. Targets: tuner's SQLite run within 2× of the in-memory run; tuner's
-    overhead per trial at trials 900–1000 at most half of plain Optuna's on the same storage;
-    live curves still there (every trial's ``curve``; a running trial's curve visible at least
-    every second or so, checked by reading one with ``tuner.results.curve`` while it trains).
+    and on SQLite with Optuna's defaults, against tuner's worker (the loop ``tuner worker``
+    runs) on SQLite with tuner's storage configuration (WAL etc.); with ``--postgres`` also both
+    on PostgreSQL (the tests' throw-away server). All in this process, taking turns of 20
+    trials, so that all see the same machine. A cheap configuration (softmax regression,
+    tuner's default 20 epochs) so that 1000-trial studies take minutes. Training time = the
+    time inside ``tuner.train.train`` less its ``on_epoch`` callback; the overhead of a trial =
+    the time since the previous completion in the same turn less its training time: sampler,
+    storage, pruner and everything else but training. Targets: tuner's SQLite run within 2× of
+    the in-memory run; tuner's overhead per trial at trials 900–1000 at most half of plain
+    Optuna's on the same storage; live curves still there (every trial's ``curve``; a running
+    trial's curve visible at least every second or so, checked by reading one with
+    ``tuner.results.curve`` while it trains).
 
 (c) Throughput of 2 workers against 1 (``tuner launch``, SQLite): random sampler, fixed seed,
     no pruning, one optimizer and a constant LR, so every trial costs the same. Target: at
@@ -34,9 +35,10 @@ temporary folder on ``PYTHONPATH``: it times ``tuner.train.train`` and how long 
 Everything runs on one BLAS thread per process; repeated figures are medians. From the
 repository root::
 
-    .venv/bin/python benchmarks/tuning.py                  # (a), (b), (c): about 13 minutes
+    .venv/bin/python benchmarks/tuning.py                  # (a), (b), (c): about 9 minutes
+    .venv/bin/python benchmarks/tuning.py --postgres       # and (b) on PostgreSQL: about 14
     .venv/bin/python benchmarks/tuning.py --quick          # 200 trials in (b), one repeat
-    .venv/bin/python benchmarks/tuning.py --part b --trials 500 --no-postgres
+    .venv/bin/python benchmarks/tuning.py --part b --trials 500
     .venv/bin/python benchmarks/tuning.py --part profile   # where a trial's time goes
 """
 
@@ -49,12 +51,11 @@ for _var, _value in ONE_THREAD.items():
     os.environ.setdefault(_var, _value)          # before NumPy loads its BLAS
 
 import argparse
-import cProfile
+import contextlib
 import inspect
 import json
 import math
 import platform
-import pstats
 import resource
 import statistics
 import subprocess
@@ -599,9 +600,12 @@ def patched(owner, name: str, value):
 
 
 def interleaved_runs(folder: Path, spec_path: Path, n_trials: int,
-                     contenders: list[tuple[str, str | None]]) -> dict[str, PersistenceRun]:
+                     contenders: list[tuple[str, str | None]],
+                     turn=lambda name, first: contextlib.nullcontext()
+                     ) -> dict[str, PersistenceRun]:
     """The ``(name, url)`` contenders in this process, in turns of :data:`B_CHUNK` trials (the
-    order reversed every round), so that all see the same machine."""
+    order reversed every round), so that all see the same machine. Each turn runs inside
+    ``turn(name, first_trial)``."""
     import tuner.service.objective
     import tuner.service.storage
     records, waits = [], []
@@ -615,7 +619,8 @@ def interleaved_runs(folder: Path, spec_path: Path, n_trials: int,
                 for name, url in contenders]
         for i, to in enumerate(range(B_CHUNK, n_trials + B_CHUNK, B_CHUNK)):
             for c in runs if i % 2 == 0 else reversed(runs):
-                c.advance(min(to, n_trials), folder)
+                with turn(c.run.name, c.done):
+                    c.advance(min(to, n_trials), folder)
             if to % (10 * B_CHUNK) == 0:
                 print(f"  {to} trials: " + ", ".join(f"{c.run.name} {c.run.wall:.1f} s"
                                                      for c in runs) + f"; load {load_average()}",
@@ -874,87 +879,108 @@ def part_c(folder: Path, n_trials: int, repeats: int) -> list[tuple[str, str, bo
 
 
 # ---------------------------------------------------------------------------------------------
-# Profile: where a trial's time goes at trials 900–1000, tuner's worker and plain Optuna.
+# Profile: where a trial's time goes at trials 900–1000.
 
-def profiled_functions() -> tuple[tuple[str, object], ...]:
-    """(label, function) of what the profile table shows."""
+def profile_targets() -> list[tuple[str, object, str]]:
+    """(label, owner, attribute) of the calls the profile times (inclusive times)."""
     from optuna.storages._cached_storage import _CachedStorage
-    from optuna.study._tell import _tell_with_warning
-    from tuner.service import batch, space, worker
-    Study = optuna.study.Study
-    return (
-        ("Study.ask", Study.ask),
-        ("suggest: SearchSpace.suggest (all suggest calls)", space.SearchSpace.suggest),
-        ("  TPESampler._sample (reads trials, fits)", optuna.samplers.TPESampler._sample),
-        ("  RDBStorage._set_trial_param (a commit each)",
-         optuna.storages.RDBStorage._set_trial_param),
-        ("tuner.train.train (incl. on_epoch)", tuner.train.train),
-        ("  Trial.report", optuna.Trial.report),
-        ("  Trial.should_prune", optuna.Trial.should_prune),
-        ("  PercentilePruner.prune (median)", optuna.pruners.PercentilePruner.prune),
-        ("write_trial_record (values + attrs)", batch.write_trial_record),
-        ("tell (_tell_with_warning)", _tell_with_warning),
-        ("Study.get_trials (public)", Study.get_trials),
-        ("  worker loop: count_states", worker.count_states),
-        ("worker loop: fail_stale_trials", worker.Worker.fail_stale_trials),
-        ("worker loop: Study.user_attrs", Study.user_attrs.fget),
-        ("heartbeat thread start", worker.Heartbeat.__enter__),
-        ("storage reads: get_all_trials, all callers", _CachedStorage.get_all_trials),
-    )
-
-
-def profile_rows(stats: pstats.Stats, trials: int) -> dict[str, tuple[float, float]]:
-    """label → (calls per trial, cumulative ms per trial) of :func:`profiled_functions`."""
-    wanted = {(f.__code__.co_filename, f.__code__.co_firstlineno, f.__code__.co_name): label
-              for label, f in profiled_functions()}
-    return {wanted[key]: (calls / trials, 1e3 * cumulative / trials)
-            for key, (_, calls, _, cumulative, _) in stats.stats.items() if key in wanted}
+    from optuna.study import _optimize, study
+    from tuner.service import objective, space, worker
+    return [
+        ("Study.ask", study.Study, "ask"),
+        ("suggest: SearchSpace.suggest (every suggest call)", space.SearchSpace, "suggest"),
+        ("  TPESampler._sample (reads trials, fits)", optuna.samplers.TPESampler, "_sample"),
+        ("  RDBStorage._set_trial_param (a commit each)", optuna.storages.RDBStorage,
+         "_set_trial_param"),
+        ("Trial.report (every epoch)", optuna.Trial, "report"),
+        ("Trial.should_prune (every epoch)", optuna.Trial, "should_prune"),
+        ("  MedianPruner.prune", optuna.pruners.PercentilePruner, "prune"),
+        ("write_trial_record (values and attributes)", objective, "write_trial_record"),
+        ("tell", study, "_tell_with_warning"),
+        ("tell", _optimize, "_tell_with_warning"),
+        ("Study.get_trials", study.Study, "get_trials"),
+        ("  worker loop: count_states", worker, "count_states"),
+        ("worker loop: fail_stale_trials", worker.Worker, "fail_stale_trials"),
+        ("worker loop: Study.user_attrs", study.Study, "user_attrs"),
+        ("heartbeat: Heartbeat.__enter__ (starts the thread)", worker.Heartbeat, "__enter__"),
+        ("storage reads: _CachedStorage.get_all_trials, every caller", _CachedStorage,
+         "get_all_trials"),
+    ]
 
 
 def part_profile(folder: Path, n_trials: int, epochs: int) -> None:
-    """The (b) study, tuner's worker and plain Optuna one after the other in this process, on
-    SQLite: the first 90 % of the study unprofiled, the rest under cProfile (which inflates
-    Python-heavy code: compare rows, not absolute times). Then 2 workers against 1 on cheap
-    trials, with the time tuner's workers wait for SQLite's write lock."""
-    spec_path = write_spec(folder, "tuning-b", n_trials=n_trials, epochs=epochs,
-                           model="softmax_regression", hidden=None)
-    spec, lo = load_spec(spec_path), int(0.9 * n_trials)
-    print(f"profile: trials {lo}–{n_trials} of the (b) study on SQLite under cProfile; "
-          f"load {load_average()}", flush=True)
-    results = {}
-    url = f"sqlite:///{folder / 'profile-tuner.db'}"
-    Worker(spec, url, n_trials=lo).run()
-    profiler, worker = cProfile.Profile(), Worker(spec, url, n_trials=n_trials)
-    with stopwatch() as t:
-        profiler.runcall(worker.run)
-    results["tuner worker"] = (t.wall, profile_rows(pstats.Stats(profiler), n_trials - lo))
-    problem = load_problem(spec)
-    study = plain_study(spec, problem, f"sqlite:///{folder / 'profile-optuna.db'}")
-    objective = plain_objective(spec, problem)
-    study.optimize(objective, n_trials=lo)
-    profiler = cProfile.Profile()
-    with stopwatch() as t:
-        profiler.runcall(study.optimize, objective, n_trials=n_trials - lo)
-    results["plain Optuna"] = (t.wall, profile_rows(pstats.Stats(profiler), n_trials - lo))
+    """The (b) study once more (in memory, tuner on SQLite, plain Optuna on SQLite, taking
+    turns), with the calls of :func:`profile_targets` timed in its last 10 % of trials. Then 2
+    workers against 1 on cheap trials, with the time tuner's workers wait for SQLite's lock."""
+    spec = write_spec(folder, "tuning-b", n_trials=n_trials, epochs=epochs,
+                      model="softmax_regression", hidden=None)
+    lo = n_trials - max(B_CHUNK, n_trials // 10 // B_CHUNK * B_CHUNK)   # whole turns
+    print(f"profile: trials {lo}–{n_trials} of the (b) study, timed calls; load "
+          f"{load_average()}", flush=True)
+    active: dict = {"name": None}
+    totals: dict[str, dict[str, list[float]]] = {}
+
+    def timed(label: str, function):
+        def wrapper(*args, **kwargs):
+            if active["name"] is None:
+                return function(*args, **kwargs)
+            begin = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                total = totals.setdefault(active["name"], {}).setdefault(label, [0.0, 0])
+                total[0] += time.perf_counter() - begin
+                total[1] += 1
+        return wrapper
+
+    @contextmanager
+    def turn(name: str, first: int):
+        active["name"] = name if first >= lo else None
+        with stopwatch() as t:
+            yield
+        if active["name"]:
+            totals.setdefault(name, {}).setdefault("wall", [0.0, 0])[0] += t.wall
+        active["name"] = None
+
+    with contextlib.ExitStack() as stack:
+        for label, owner, attribute in profile_targets():
+            value = inspect.getattr_static(owner, attribute)
+            wrapped = (property(timed(label, value.fget)) if isinstance(value, property)
+                       else timed(label, getattr(owner, attribute)))
+            stack.enter_context(patched(owner, attribute, wrapped))
+        runs = interleaved_runs(folder, spec, n_trials, [
+            ("optuna, memory", None), ("tuner, SQLite", f"sqlite:///{folder / 'profile-t.db'}"),
+            ("optuna, SQLite", f"sqlite:///{folder / 'profile-o.db'}")], turn)
+    n = n_trials - lo
+    names = list(runs)
     print()
-    names = list(results)
-    print("| ms per trial (calls per trial) | " + " | ".join(names) + " |")
+    print(f"| ms per trial at trials {lo}–{n_trials} (calls per trial) | " + " | ".join(names)
+          + " |")
     print("|---|" + "---:|" * len(names))
-    print("| wall, under cProfile | " + " | ".join(
-        f"{1e3 * wall / (n_trials - lo):.1f}" for wall, _ in results.values()) + " |")
-    for label, _ in profiled_functions():
-        cells = [rows.get(label) for _, rows in results.values()]
+    rows = {"wall": [totals[name]["wall"][0] for name in names],
+            "training (tuner.train.train less on_epoch)": [
+                sum(s for trials in runs[name].train.values() for k, s in trials if k >= lo)
+                for name in names]}
+    for label, values in rows.items():
+        print(f"| {label} | " + " | ".join(f"{1e3 * v / n:.1f}" for v in values) + " |")
+    labels = list(dict.fromkeys(label for label, _, _ in profile_targets()))
+    for label in labels:
+        cells = [totals.get(name, {}).get(label) for name in names]
         if any(cells):
-            print(f"| {label} | " + " | ".join(f"{t:.1f} ({c:.1f})" if c else "—"
-                                             for c, t in (cell or (0, 0) for cell in cells)) + " |")
+            print(f"| {label} | " + " | ".join(
+                f"{1e3 * t / n:.1f} ({c / n:.1f})" if cell else "—"
+                for cell, (t, c) in ((cell, cell or (0, 0)) for cell in cells)) + " |")
+    waits = runs["tuner, SQLite"].waits
+    print(f"| tuner's BEGIN IMMEDIATE waits (whole study) | | "
+          f"{1e3 * sum(waits) / n_trials:.1f} ({len(waits) / n_trials:.1f}) | |")
+    print("  inclusive times: indented rows are part of the row above them")
     print()
     cheap = write_spec(folder, "tuning-cheap", n_trials=PROFILE_CHEAP_TRIALS, epochs=5,
                        model="softmax_regression", hidden=None, sampler="random", pruner="none",
                        search=C_SEARCH)
     print(f"2 workers against 1 on cheap trials: {PROFILE_CHEAP_TRIALS} trials of softmax "
           f"regression, 5 epochs, random sampler, no pruning, SQLite; load {load_average()}")
-    runs = {w: [run_tuner_c(folder, cheap, f"cheap-{w}", w)] for w in (1, 2)}
-    scaling_rows(runs)
+    scaling_rows({w: [run_tuner_c(folder, cheap, f"cheap-{w}", w)] for w in (1, 2)})
     print()
 
 
@@ -985,7 +1011,8 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"epochs per trial of the (b) studies (default {B_EPOCHS})")
     parser.add_argument("--repeats", type=int, help="repeats of (a) and pairs of (c) "
                         "(default 2 each)")
-    parser.add_argument("--no-postgres", action="store_true", help="skip (b)'s PostgreSQL runs")
+    parser.add_argument("--postgres", action="store_true",
+                        help="(b) on PostgreSQL too (the tests' server; about 5 minutes more)")
     args = parser.parse_args(argv)
     trials = args.trials or (200 if args.quick else 1000)
     repeats = args.repeats or (1 if args.quick else 2)
@@ -1002,7 +1029,7 @@ def main(argv: list[str] | None = None) -> None:
         if "a" in args.part:
             results += part_a(folder, repeats)
         if "b" in args.part:
-            results += part_b(folder, trials, args.epochs, postgres=not args.no_postgres)
+            results += part_b(folder, trials, args.epochs, postgres=args.postgres)
         if "c" in args.part:
             results += part_c(folder, 40 if args.quick else C_TRIALS, repeats)
         if "profile" in args.part:
