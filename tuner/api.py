@@ -3,6 +3,7 @@
     import tuner
     tuner.launch("studies/iris.toml", workers=2)       # runs the study, returns tuner.best(...)
     tuner.best("iris", storage="sqlite:///tuner.db")["params"]
+    tuner.best("iris")["retrained"]["test_metric"]      # the re-trained choice, mean over seeds
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from .results import best, curve, delete, studies, trials
 from .service.launcher import launch as _launch
 from .service.problem import load_problem
+from .service.retrain import SEEDS, TOP, retrain_top
 from .service.spec import Spec, load_spec
 from .service.worker import WorkerReport, run_worker
 
@@ -29,13 +31,23 @@ def check(spec: str | Path | Spec) -> Spec:
 
 def launch(spec: str | Path | Spec, *, workers: int = 1, storage: str | None = None,
            n_trials: int | None = None, timeout: float | None = None,
-           progress: bool = True) -> dict:
+           progress: bool = True, retrain_seeds: int = SEEDS) -> dict:
     """Create or resume the spec's study, run ``workers`` worker processes until its budget is
-    met, and return :func:`best` of it."""
+    met, then :func:`retrain` its top configurations on ``retrain_seeds`` fresh seeds (0: do
+    not), and return :func:`best` of it."""
     spec = _spec(spec)
     _launch(spec, workers=workers, storage=storage, n_trials=n_trials, timeout=timeout,
-            progress=progress)
+            progress=progress, retrain_seeds=retrain_seeds)
     return best(spec.name, storage)
+
+
+def retrain(spec: str | Path | Spec, *, storage: str | None = None, seeds: int = SEEDS,
+            top: int = TOP) -> dict:
+    """Re-train the study's ``top`` configurations on ``seeds`` fresh seeds each and choose the
+    one with the lowest mean validation loss; the record (every run's curve, LR, seed and
+    metrics) is stored with the study and returned. ``best(...)["retrained"]`` summarises it.
+    See :mod:`tuner.service.retrain`."""
+    return retrain_top(_spec(spec), storage, seeds=seeds, top=top)
 
 
 def worker(spec: str | Path | Spec, *, storage: str | None = None, n_trials: int | None = None,
@@ -44,4 +56,5 @@ def worker(spec: str | Path | Spec, *, storage: str | None = None, n_trials: int
     return run_worker(_spec(spec), storage, n_trials=n_trials, timeout=timeout)
 
 
-__all__ = ["best", "check", "curve", "delete", "launch", "studies", "trials", "worker"]
+__all__ = ["best", "check", "curve", "delete", "launch", "retrain", "studies", "trials",
+           "worker"]

@@ -38,6 +38,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: 0 or more)")
+    return value
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -49,6 +59,7 @@ def positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .service.retrain import SEEDS, TOP
     from .service.spec import settings_markdown
     parser = argparse.ArgumentParser(
         prog="tuner", description="Tune optimizer, learning rate, momentum and LR schedule "
@@ -79,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC", help="a study spec (.toml)")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="worker processes (default 1)")
+    p.add_argument("--retrain-seeds", type=count, default=SEEDS, metavar="N",
+                   help=f"after the study, re-train its top {TOP} configurations on N fresh "
+                   f"seeds each and choose by the mean validation loss (default {SEEDS}; 0: skip)")
     storage_arg(p)
     budget_args(p)
 
@@ -118,25 +132,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def format_best(best: dict, fmt: str) -> str:
-    from .export import explicit_arguments, to_toml, to_torch
+    from .export import to_toml, to_torch
     if fmt == "json":
         return json.dumps(best, indent=2)
     if fmt == "toml":
         return to_toml(best).rstrip("\n")
     if fmt == "torch":
         return to_torch(best).rstrip("\n")
-    config = best["config"]
+    metric = best["metric"]
+    rows = [("study", best["study"]), ("trial", best["trial"]),
+            (f"validation {metric}", best["val_metric"]), (f"test {metric}", best["test_metric"]),
+            *_config_rows(best["config"]), ("epochs", best["epochs"])]
+    if best.get("retrained"):
+        rows += [("", ""), *_retrained_rows(best["retrained"], metric)]
+    return "\n".join(f"{k:<22}{v}".rstrip() if k else v for k, v in rows)
+
+
+def _retrained_rows(again: dict, metric: str) -> list[tuple[str, object]]:
+    """The re-trained choice: a heading line, its configuration and its means over the seeds."""
+    n = len(again["seeds"])
+    trials = ", ".join(str(c["trial"]) for c in again["candidates"])
+    val = test = "—"
+    if again["val_metric"] is not None:
+        val = f"{again['val_metric']:.4f}" + (f" (loss {again['val_loss']:.4f})"
+                                              if metric != "loss" else "")
+        test = f"{again['test_metric']:.4f}"
+    ci = again["ci95"]
+    test += f", mean of {n} seeds" + (f"; 95% CI {ci[0]:.4f} to {ci[1]:.4f}" if ci else "")
+    if again["diverged"]:
+        test += f"; {again['diverged']} diverged"
+    return [("", f"Re-trained on {n} fresh seeds each: trials {trials}; chosen by the lowest "
+             "mean validation loss"),
+            ("trial", again["trial"]), *_config_rows(again["config"]),
+            (f"validation {metric}", f"{val}, mean of {n} seeds"), (f"test {metric}", test)]
+
+
+def _config_rows(config: dict) -> list[tuple[str, object]]:
+    """Optimizer (with its non-default arguments), LR and schedule rows of a configuration."""
+    from .export import explicit_arguments
     args = ", ".join(f"{k}={v}" for k, v in explicit_arguments(config).items())
     sched = ", ".join(f"{k}={v}" for k, v in config["schedule_args"].items())
     warm = f", after {config['warmup_epochs']} warm-up epochs" if config.get("warmup_epochs") else ""
-    rows = [("study", best["study"]), ("trial", best["trial"]),
-            (f"validation {best['metric']}", best["val_metric"]),
-            (f"test {best['metric']}", best["test_metric"]),
-            ("optimizer", f"{config['optimizer']} ({args})" if args else config["optimizer"]),
+    return [("optimizer", f"{config['optimizer']} ({args})" if args else config["optimizer"]),
             ("lr", config["lr"]),
-            ("schedule", f"{config['schedule']} ({sched}){warm}" if sched else config["schedule"]),
-            ("epochs", best["epochs"])]
-    return "\n".join(f"{k:<22}{v}" for k, v in rows)
+            ("schedule", f"{config['schedule']} ({sched}){warm}" if sched else config["schedule"])]
 
 
 def format_rows(rows: list[dict], fmt: str) -> str:
@@ -169,7 +208,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.spec}: ok (study {spec.name!r}, task {spec['study.task']!r})")
     elif args.command == "launch":
         best = api.launch(args.spec, workers=args.workers, storage=args.storage,
-                          n_trials=args.n_trials, timeout=args.timeout, progress=not args.quiet)
+                          n_trials=args.n_trials, timeout=args.timeout, progress=not args.quiet,
+                          retrain_seeds=args.retrain_seeds)
         print(format_best(best, "table"))
         if not args.quiet:
             url = mask_url(resolve_url(args.storage))

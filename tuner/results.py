@@ -12,6 +12,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from .errors import UnknownStudyError
+from .service.retrain import ATTR as RETRAIN_ATTR, top_trials
 from .service.storage import open_storage
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -90,7 +91,8 @@ def trials(study: str, storage: str | None = None) -> list[dict]:
 def best(study: str, storage: str | None = None) -> dict:
     """The best complete trial: ``study``, ``trial``, ``value``, ``params`` (exactly the trial's
     Optuna params), ``metric``, ``direction``, ``val_metric``, ``test_metric``, ``config`` (every
-    optimizer and schedule argument, fixed ones included) and ``epochs``."""
+    optimizer and schedule argument, fixed ones included), ``epochs``, ``seed``, and
+    ``retrained`` (:func:`retrained`, or None)."""
     s = _load(study, storage)
     try:
         trial = s.best_trial
@@ -101,7 +103,30 @@ def best(study: str, storage: str | None = None) -> dict:
             "params": dict(trial.params), "metric": s.user_attrs.get("metric"),
             "direction": s.direction.name.lower(), "val_metric": run.get("val_metric"),
             "test_metric": run.get("test_metric"), "config": trial.user_attrs.get("config", {}),
-            "epochs": run.get("epochs"), "seed": run.get("seed")}
+            "epochs": run.get("epochs"), "seed": run.get("seed"), "retrained": retrained(s)}
+
+
+def retrained(study: optuna.Study) -> dict | None:
+    """The configuration chosen by re-training the top trials on fresh seeds (see
+    :mod:`tuner.service.retrain`), or None if there was none or trials have changed the top
+    since: ``trial``, ``params``, ``config``, ``metric``, ``seeds``, the means over the seeds
+    ``val_loss``, ``val_metric``, ``test_metric``, ``ci95`` (95% confidence interval of the
+    mean test metric), ``diverged``, ``test_metrics`` (per seed), and ``candidates`` (per
+    re-trained trial: ``trial``, ``val_loss``, ``val_metric``, ``diverged`` — what the choice
+    was made on; their test metrics stay in the stored record)."""
+    record = study.user_attrs.get(RETRAIN_ATTR)
+    if not record or [t.number for t in top_trials(study, len(record["candidates"]))] \
+            != record["candidates"]:
+        return None
+    [chosen] = [r for r in record["results"] if r["trial"] == record["chosen"]]
+    trial = study.trials[record["chosen"]]
+    return {"trial": trial.number, "params": dict(trial.params),
+            "config": trial.user_attrs.get("config", {}),
+            **{k: chosen[k] for k in ("metric", "seeds", "val_loss", "val_metric",
+                                      "test_metric", "ci95", "diverged")},
+            "test_metrics": [run["test_metric"] for run in chosen["runs"]],
+            "candidates": [{k: r[k] for k in ("trial", "val_loss", "val_metric", "diverged")}
+                           for r in record["results"]]}
 
 
 def delete(study: str, storage: str | None = None) -> None:

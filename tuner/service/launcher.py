@@ -1,4 +1,5 @@
-"""``tuner launch``: create or resume a study, run N worker processes, show progress."""
+"""``tuner launch``: create or resume a study, run N worker processes, show progress, then
+re-train the top configurations on fresh seeds."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from optuna.trial import TrialState
 
 from ..errors import RunError
 from .problem import load_problem
+from .retrain import TOP, retrain_top
 from .spec import Spec
 from .storage import open_storage, resolve_url
 from .study import open_study
@@ -52,11 +54,12 @@ def _clock(seconds: float) -> str:
 
 def launch(spec: Spec, *, workers: int = 1, storage: str | None = None,
            n_trials: int | None = None, timeout: float | None = None, progress: bool = True,
-           log_level: str = "WARNING", out=sys.stderr) -> optuna.Study:
+           log_level: str = "WARNING", retrain_seeds: int = 0, out=sys.stderr) -> optuna.Study:
     """Create or resume the study, run ``workers`` processes of ``tuner worker`` until the
-    budget is met, and return the study. Ctrl-C (SIGINT) or SIGTERM stops the workers cleanly
-    (each re-queues its running trial); launching again resumes. Raises :class:`RunError` if a
-    worker fails, ``KeyboardInterrupt`` when stopped."""
+    budget is met, re-train its top configurations on ``retrain_seeds`` fresh seeds each (if
+    not 0; :func:`tuner.service.retrain.retrain_top`), and return the study. Ctrl-C (SIGINT)
+    or SIGTERM stops the workers cleanly (each re-queues its running trial); launching again
+    resumes. Raises :class:`RunError` if a worker fails, ``KeyboardInterrupt`` when stopped."""
     url = resolve_url(storage)
     problem = load_problem(spec)
     study = open_study(open_storage(url), problem, n_trials=n_trials, timeout=timeout)
@@ -96,4 +99,9 @@ def launch(spec: Spec, *, workers: int = 1, storage: str | None = None,
     if failed:
         raise RunError(f"{len(failed)} of {workers} workers failed (exit codes "
                        f"{', '.join(map(str, failed))}); see their messages above")
+    if retrain_seeds:
+        if progress:
+            print(f"Re-training the top {TOP} configurations on {retrain_seeds} fresh seeds "
+                  "each ...", file=out, flush=True)
+        retrain_top(spec, url, seeds=retrain_seeds)
     return study
