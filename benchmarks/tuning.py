@@ -397,9 +397,9 @@ def timed_train(train, records: list):
 
 
 def timed_locks(install, waits: list):
-    """tuner's SQLite ``install(engine)`` (its ``BEGIN IMMEDIATE`` listener) with a listener
-    before and one after it: ``waits`` gets how long each ``BEGIN IMMEDIATE`` waited for the
-    database's write lock."""
+    """tuner's SQLite ``install(engine)`` (its ``BEGIN`` listener) with a listener before and
+    one after it: ``waits`` gets how long each ``BEGIN`` waited (a ``BEGIN IMMEDIATE`` for the
+    database's write lock; a deferred one returns at once)."""
     def wrapper(engine):
         sqlalchemy.event.listen(engine, "begin", lambda conn: conn.info.__setitem__(
             "tuning_begin", time.perf_counter()), insert=True)
@@ -434,8 +434,8 @@ if os.environ.get("{PROBE_ENV}"):
             json.dump({{"train": records, "begin": waits}}, f)
 
     tuner.train.train = timed_train(tuner.train.train, records)
-    tuner.service.storage._begin_immediate = timed_locks(tuner.service.storage._begin_immediate,
-                                                         waits)
+    tuner.service.storage._begin_transactions = timed_locks(
+        tuner.service.storage._begin_transactions, waits)
     atexit.register(dump)
 ''')
 
@@ -611,8 +611,8 @@ def interleaved_runs(folder: Path, spec_path: Path, n_trials: int,
     records, waits = [], []
     train = timed_train(tuner.train.train, records)
     with patched(tuner.train, "train", train), patched(tuner.service.objective, "train", train), \
-            patched(tuner.service.storage, "_begin_immediate",
-                    timed_locks(tuner.service.storage._begin_immediate, waits)):
+            patched(tuner.service.storage, "_begin_transactions",
+                    timed_locks(tuner.service.storage._begin_transactions, waits)):
         spec = load_spec(spec_path)
         problem = load_problem(spec)
         runs = [InProcess(PersistenceRun(name, url), spec, problem, records, waits)

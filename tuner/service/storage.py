@@ -2,9 +2,9 @@
 
 The URL comes from ``--storage``, else ``TUNER_STORAGE``, else the embedded default
 ``sqlite:///tuner.db`` in the current directory. SQLite runs in WAL mode with a busy timeout and
-``BEGIN IMMEDIATE`` transactions, so local workers and a dashboard do not fail with "database is
-locked"; PostgreSQL (psycopg 3) gets connection pre-ping, connect and statement timeouts and a
-small pool. URLs are only ever shown with the password masked.
+``BEGIN IMMEDIATE`` transactions for writes (reads begin deferred), so local workers and a
+dashboard do not fail with "database is locked"; PostgreSQL (psycopg 3) gets connection
+pre-ping, connect and statement timeouts and a small pool. URLs are only ever shown with the password masked.
 """
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import optuna
 import sqlalchemy
+from optuna.storages._cached_storage import _CachedStorage
+from optuna.storages._rdb.storage import _create_scoped_session
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -79,13 +83,119 @@ def engine_kwargs(url: str, *, read_only: bool = False) -> dict:
     return kwargs
 
 
-def _begin_immediate(engine: sqlalchemy.Engine) -> None:
-    """Make every SQLite transaction take the write lock up front (SQLAlchemy's pysqlite recipe),
-    so a reader never has to upgrade its lock mid-transaction and fail "database is locked"."""
+# RDBStorage's methods that only read: their transactions begin deferred on SQLite.
+READ_ONLY_METHODS = (
+    "get_study_id_from_name", "get_study_name_from_id", "get_study_directions",
+    "get_study_user_attrs", "get_study_system_attrs", "get_trial_user_attrs",
+    "get_trial_system_attrs", "get_all_studies", "get_trial_param",
+    "get_trial_id_from_study_id_trial_number", "get_trial", "get_all_trials", "_get_trials",
+    "get_best_trial", "_get_stale_trial_ids")
+_reading = threading.local()
+
+
+def _deferred(name: str):
+    def method(self, *args, **kwargs):
+        _reading.depth = getattr(_reading, "depth", 0) + 1
+        try:
+            return getattr(super(SQLiteStorage, self), name)(*args, **kwargs)
+        finally:
+            _reading.depth -= 1
+    method.__name__ = name
+    return method
+
+
+class SQLiteStorage(optuna.storages.RDBStorage):
+    """Optuna's RDBStorage on SQLite: writing transactions take the write lock up front
+    (``BEGIN IMMEDIATE``, SQLAlchemy's pysqlite recipe), so none has to upgrade its lock
+    mid-transaction and fail "database is locked"; the read-only methods
+    (:data:`READ_ONLY_METHODS`) begin deferred, so in WAL mode they read beside a writer instead
+    of queueing for its lock."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _begin_transactions(self.engine)
+
+
+def _begin_transactions(engine: sqlalchemy.Engine) -> None:
+    """Begin each transaction on ``engine`` as :class:`SQLiteStorage` says."""
 
     @event.listens_for(engine, "begin")
     def begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if getattr(_reading, "depth", 0) else "BEGIN IMMEDIATE")
+
+
+for _name in READ_ONLY_METHODS:
+    setattr(SQLiteStorage, _name, _deferred(_name))
+
+
+class OneReadStorage(_CachedStorage):
+    """The cached storage Optuna wraps an RDBStorage in, whose trial reads can be shared.
+
+    Optuna's ``get_all_trials`` asks the database for new and unfinished trials on every call;
+    asking for a trial and sampling it makes five or six such calls (the waiting-trial queue,
+    the search-space intersection, TPE's constant-liar reads for each parameter). Inside
+    ``with storage.one_read():`` the first call per study reads the database and the later
+    ones, in the same thread, use that read. Outside, it is Optuna's ``_CachedStorage``.
+    """
+
+    def __init__(self, backend: optuna.storages.RDBStorage):
+        super().__init__(backend)
+        self._one_read = threading.local()
+        self._params = threading.local()
+
+    @contextmanager
+    def one_read(self):
+        self._one_read.studies = set()
+        try:
+            yield
+        finally:
+            self._one_read.studies = None
+
+    def _read_trials_from_remote_storage(self, study_id: int) -> None:
+        studies = getattr(self._one_read, "studies", None)
+        if studies is not None and study_id in studies:
+            return
+        super()._read_trials_from_remote_storage(study_id)
+        if studies is not None:
+            studies.add(study_id)              # after the read: a failed one is read again
+
+    @contextmanager
+    def collecting_params(self):
+        """Inside, ``set_trial_param`` (each suggest call) only collects; :meth:`write_params`
+        then writes what was collected in one transaction instead of one each."""
+        self._params.pending = getattr(self._params, "pending", None) or []
+        self._params.collecting = True
+        try:
+            yield
+        finally:
+            self._params.collecting = False
+
+    def set_trial_param(self, trial_id: int, param_name: str, param_value_internal: float,
+                        distribution) -> None:
+        if not getattr(self._params, "collecting", False):
+            return super().set_trial_param(trial_id, param_name, param_value_internal,
+                                           distribution)
+        self._params.pending.append((trial_id, param_name, param_value_internal, distribution))
+
+    def write_params(self) -> None:
+        """Write the collected parameters (Optuna's checks included) in one transaction; they
+        stay collected until that commits, so a retried call writes them all."""
+        pending = getattr(self._params, "pending", None)
+        if not pending:
+            return
+        backend = self._backend
+        with self._lock, _create_scoped_session(backend.scoped_session, True) as session:
+            known = {}
+            for trial_id, name, value, distribution in pending:
+                study_id, _ = self._trial_id_to_study_id_and_number[trial_id]
+                cached = known.get(name) or self._studies[study_id].param_distribution.get(name)
+                backend._set_trial_param_without_commit(session, trial_id, name, value,
+                                                        distribution, cached)
+                known[name] = cached or distribution
+        for trial_id, name, _, distribution in pending:
+            study_id, _ = self._trial_id_to_study_id_and_number[trial_id]
+            self._studies[study_id].param_distribution.setdefault(name, distribution)
+        pending.clear()
 
 
 def open_storage(url: str | None = None, *, heartbeat_interval: int | None = None,
@@ -115,7 +225,8 @@ def open_storage(url: str | None = None, *, heartbeat_interval: int | None = Non
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                    storage = optuna.storages.RDBStorage(
+                    storage = (SQLiteStorage if parsed.get_backend_name() == "sqlite"
+                               and not read_only else optuna.storages.RDBStorage)(
                         url, engine_kwargs=engine_kwargs(url, read_only=read_only),
                         heartbeat_interval=heartbeat_interval, grace_period=grace_period,
                         heartbeat_stale_trial_callback=callback, skip_table_creation=read_only)
@@ -137,8 +248,6 @@ def open_storage(url: str | None = None, *, heartbeat_interval: int | None = Non
                                f"run: optuna storage upgrade --storage '{mask_url(url)}' "
                                "(with the real password)") from None
         raise
-    if parsed.get_backend_name() == "sqlite" and not read_only:
-        _begin_immediate(storage.engine)
     return storage
 
 

@@ -25,7 +25,7 @@ from .objective import Objective, TrialInterrupted
 from .problem import Problem, load_problem
 from .retry import Retry, root_cause
 from .spec import Spec
-from .storage import open_storage
+from .storage import OneReadStorage, open_storage
 from .study import open_study
 
 log = logging.getLogger("tuner.worker")
@@ -93,10 +93,12 @@ class Worker:
                                     heartbeat_interval=spec["study.heartbeat_interval"],
                                     grace_period=spec["study.grace_period"],
                                     max_retry=spec["study.max_retry"])
-        self.study = open_study(self.storage, self.problem, n_trials=n_trials, timeout=timeout)
+        self.reads = OneReadStorage(self.storage)
+        self.study = open_study(self.reads, self.problem, n_trials=n_trials, timeout=timeout)
         self.retry = Retry()
         self.objective = Objective(self.problem, retry=self.retry)
         self.stopping = False
+        self.janitor_ran = -float("inf")
 
     def request_stop(self, *_) -> None:
         """Finish (or re-queue) the running trial after its current epoch, then exit."""
@@ -113,31 +115,51 @@ class Worker:
             self.retry(self.fail_stale_trials)
             attrs = self.retry(lambda: self.study.user_attrs)
             budget, deadline = attrs["n_trials"], attrs.get("deadline")
-            states = self.retry(count_states, self.study)
-            finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
-            running, waiting = states[TrialState.RUNNING], states[TrialState.WAITING]
-            if deadline is not None and time.time() >= deadline:
-                if not running:
-                    reason = "time limit reached"
+            with self.reads.one_read():    # the count, the ask and the sampling: one read
+                states = self.retry(count_states, self.study)
+                finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
+                running, waiting = states[TrialState.RUNNING], states[TrialState.WAITING]
+                if deadline is not None and time.time() >= deadline:
+                    if not running:
+                        reason = "time limit reached"
+                        break
+                    trial = None
+                elif waiting or finished + running < budget:
+                    trial = self.ask()
+                elif not running:
                     break
-            elif waiting or finished + running < budget:
-                ran[self.run_trial().name] += 1
+                else:
+                    trial = None
+            if trial is not None:
+                ran[self.run_trial(trial).name] += 1
                 continue
-            elif not running:
-                break
             time.sleep(POLL_SECONDS)       # others' trials still run: one may come back
         return WorkerReport(self.study.study_name, ran, reason)
 
     def fail_stale_trials(self) -> None:
-        """Fail trials whose worker stopped beating, and queue them again (the janitor)."""
+        """Fail trials whose worker stopped beating, and queue them again (the janitor): at most
+        once per heartbeat interval, from the loop or the heartbeat thread, whichever comes
+        first (staleness is judged in grace periods, several intervals long)."""
+        now = time.monotonic()
+        if now - self.janitor_ran < (self.storage.heartbeat_interval or 0):
+            return
+        self.janitor_ran = now
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self.study)
 
-    def run_trial(self) -> TrialState:
+    def ask(self) -> optuna.Trial:
+        """A new (or re-queued) trial with its parameters sampled: the objective's own
+        ``suggest`` calls then return them without sampling again."""
         with warnings.catch_warnings():   # tuner records heartbeats itself (see Heartbeat)
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
             trial = self.retry(self.study.ask)
+        with self.reads.collecting_params():
+            self.retry(self.problem.spec.space.suggest, trial, self.problem.spec["training.epochs"])
+        self.retry(self.reads.write_params)     # all of them in one transaction
+        return trial
+
+    def run_trial(self, trial: optuna.Trial) -> TrialState:
         value, state = None, TrialState.COMPLETE
         with Heartbeat(self.storage, trial._trial_id, self.storage.heartbeat_interval,
                        janitor=self.fail_stale_trials):
