@@ -14,7 +14,7 @@ from service_helpers import tuner, write_spec
 from tuner.models import build_model
 from tuner.optim import create
 from tuner.retrain import confidence_interval, retrain
-from tuner.results import best
+from tuner.results import retrained
 from tuner.schedules import create_schedule
 from tuner.service.retrain import ATTR, FRESH_SEED_OFFSET, fresh_seeds, retrain_top, top_trials
 from tuner.service.spec import load_spec
@@ -209,9 +209,9 @@ def test_a_record_whose_candidates_are_no_longer_the_top_is_not_shown(study, tmp
     url = copy_of(study, tmp_path / "copy.db")
     s = load(url)
     record = s.user_attrs[ATTR]
-    assert best("again", url)["retrained"] is not None
+    assert retrained("again", url) is not None
     s.set_user_attr(ATTR, {**record, "candidates": record["candidates"][::-1]})
-    assert best("again", url)["retrained"] is None
+    assert retrained("again", url) is None
 
 
 def test_launch_without_retraining_stores_nothing(tmp_path):

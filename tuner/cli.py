@@ -222,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
             ran = ", ".join(f"{n} {s.lower()}" for s, n in sorted(report.ran.items())) or "none"
             print(f"worker done ({report.reason}): trials run: {ran}")
     elif args.command == "best":
-        print(format_best(api.best(args.study, args.storage), args.format))
+        print(format_best(api.best_and_retrained(args.study, args.storage), args.format))
     elif args.command == "studies":
         print(format_rows(api.studies(args.storage), args.format))
     elif args.command == "trials":

@@ -91,8 +91,8 @@ def trials(study: str, storage: str | None = None) -> list[dict]:
 def best(study: str, storage: str | None = None) -> dict:
     """The best complete trial: ``study``, ``trial``, ``value``, ``params`` (exactly the trial's
     Optuna params), ``metric``, ``direction``, ``val_metric``, ``test_metric``, ``config`` (every
-    optimizer and schedule argument, fixed ones included), ``epochs``, ``seed``, and
-    ``retrained`` (:func:`retrained`, or None)."""
+    optimizer and schedule argument, fixed ones included), ``epochs`` and ``seed``. What
+    re-training the top trials chose is :func:`retrained`."""
     s = _load(study, storage)
     try:
         trial = s.best_trial
@@ -103,10 +103,10 @@ def best(study: str, storage: str | None = None) -> dict:
             "params": dict(trial.params), "metric": s.user_attrs.get("metric"),
             "direction": s.direction.name.lower(), "val_metric": run.get("val_metric"),
             "test_metric": run.get("test_metric"), "config": trial.user_attrs.get("config", {}),
-            "epochs": run.get("epochs"), "seed": run.get("seed"), "retrained": retrained(s)}
+            "epochs": run.get("epochs"), "seed": run.get("seed")}
 
 
-def retrained(study: optuna.Study) -> dict | None:
+def retrained(study: str, storage: str | None = None) -> dict | None:
     """The configuration chosen by re-training the top trials on fresh seeds (see
     :mod:`tuner.service.retrain`), or None if there was none or trials have changed the top
     since: ``trial``, ``params``, ``config``, ``metric``, ``seeds``, the means over the seeds
@@ -114,12 +114,13 @@ def retrained(study: optuna.Study) -> dict | None:
     mean test metric), ``diverged``, ``test_metrics`` (per seed), and ``candidates`` (per
     re-trained trial: ``trial``, ``val_loss``, ``val_metric``, ``diverged`` — what the choice
     was made on; their test metrics stay in the stored record)."""
-    record = study.user_attrs.get(RETRAIN_ATTR)
-    if not record or [t.number for t in top_trials(study, len(record["candidates"]))] \
+    s = _load(study, storage)
+    record = s.user_attrs.get(RETRAIN_ATTR)
+    if not record or [t.number for t in top_trials(s, len(record["candidates"]))] \
             != record["candidates"]:
         return None
     [chosen] = [r for r in record["results"] if r["trial"] == record["chosen"]]
-    trial = study.trials[record["chosen"]]
+    trial = s.trials[record["chosen"]]
     return {"trial": trial.number, "params": dict(trial.params),
             "config": trial.user_attrs.get("config", {}),
             **{k: chosen[k] for k in ("metric", "seeds", "val_loss", "val_metric",
