@@ -55,7 +55,9 @@ class Objective:
         self.versions = package_versions()
         self.stop_requested = False     # set by a signal: the trial stops after its epoch
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial, trials: list | None = None) -> float:
+        """Train the configuration ``trial`` suggests; ``trials``, when given, are the study's
+        trials as just read (the worker's one read), which the pruner then starts from."""
         spec, problem = self.spec, self.problem
         epochs = spec["training.epochs"]
         config = self.retry(spec.space.suggest, trial, epochs)
@@ -70,8 +72,9 @@ class Objective:
                                    warmup_epochs=config["warmup_epochs"], **config["schedule_args"])
         storage, pruner = trial.study._storage, trial.study.pruner
         local = decides_locally(pruner)
-        view = (SnapshotStudy(trial.study, self.retry(trial.study.get_trials, deepcopy=False))
-                if local else None)
+        if local and trials is None:
+            trials = self.retry(trial.study.get_trials, deepcopy=False)
+        view = SnapshotStudy(trial.study, trials) if local else None
         values: dict[int, float] = {}
         pending: dict[int, float] = {}
         records = []

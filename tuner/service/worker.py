@@ -126,12 +126,13 @@ class Worker:
                     trial = None
                 elif waiting or finished + running < budget:
                     trial = self.ask()
+                    trials = self.retry(self.study.get_trials, deepcopy=False)   # the same read
                 elif not running:
                     break
                 else:
                     trial = None
             if trial is not None:
-                ran[self.run_trial(trial).name] += 1
+                ran[self.run_trial(trial, trials).name] += 1
                 continue
             time.sleep(POLL_SECONDS)       # others' trials still run: one may come back
         return WorkerReport(self.study.study_name, ran, reason)
@@ -159,12 +160,12 @@ class Worker:
         self.retry(self.reads.write_params)     # all of them in one transaction
         return trial
 
-    def run_trial(self, trial: optuna.Trial) -> TrialState:
+    def run_trial(self, trial: optuna.Trial, trials: list) -> TrialState:
         value, state = None, TrialState.COMPLETE
         with Heartbeat(self.storage, trial._trial_id, self.storage.heartbeat_interval,
                        janitor=self.fail_stale_trials):
             try:
-                value = self.objective(trial)
+                value = self.objective(trial, trials)
             except optuna.TrialPruned as e:
                 state = TrialState.PRUNED
                 log.info("trial %d pruned: %s", trial.number, e)
