@@ -3,13 +3,15 @@
 The numerical core (no Optuna, SQL or Streamlit): :mod:`tuner.optim`, :mod:`tuner.schedules`,
 :mod:`tuner.models`, :mod:`tuner.tasks`, :func:`tuner.train.train`, :mod:`tuner.sklearn`.
 The service and its Python API, loaded on first use: ``tuner.launch``, ``tuner.worker``,
-``tuner.check``, ``tuner.best``, ``tuner.studies``, ``tuner.trials``, ``tuner.curve``,
+``tuner.check``, ``tuner.best``, ``tuner.retrain``, ``tuner.retrained``,
+``tuner.best_and_retrained``, ``tuner.studies``, ``tuner.trials``, ``tuner.curve``,
 ``tuner.delete``.
 """
 
 __version__ = "0.1.0"
 
-_API = ("best", "check", "curve", "delete", "launch", "studies", "trials", "worker")
+_API = ("best", "best_and_retrained", "check", "curve", "delete", "launch", "retrain", "retrained",
+        "studies", "trials", "worker")
 
 
 def __getattr__(name):
