@@ -28,24 +28,21 @@ EXAMPLES = {
 }
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: 1 or more)")
-    return value
+def whole_number(minimum: int):
+    """An argparse ``type``: a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: {minimum} or "
+                                             "more)")
+        return value
+    return parse
 
 
-def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: 0 or more)")
-    return value
+positive_int, count = whole_number(1), whole_number(0)
 
 
 def positive_float(text: str) -> float:

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .optim import create
-from .schedules import create_schedule
-from .train import History, evaluate, train
+from .train import History, evaluate, optimizer_and_schedule, train
 
 CONFIDENCE = 0.95
 
@@ -125,11 +123,7 @@ def retrain(new_model: Callable[[int], object], data, config: dict, *, epochs: i
     runs = []
     for seed in seeds:
         model = new_model(seed)
-        optimizer = create(config["optimizer"], model.params, lr=config["lr"],
-                           **config["optimizer_args"])
-        schedule = create_schedule(config["schedule"], optimizer, epochs=epochs,
-                                   warmup_epochs=config["warmup_epochs"],
-                                   **config["schedule_args"])
+        optimizer, schedule = optimizer_and_schedule(config, model.params, epochs=epochs)
         history = train(model, optimizer, data, epochs=epochs, batch_size=batch_size,
                         schedule=schedule, metric=metric, seed=seed)
         test_loss = test_metric = None

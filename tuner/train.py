@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .metrics import METRICS
-from .schedules import ReduceLROnPlateau
+from .optim import create
+from .schedules import ReduceLROnPlateau, create_schedule
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,16 @@ class History:
         return {"metric": self.metric, "diverged": self.diverged,
                 "diverged_epoch": self.diverged_epoch, "stopped_epoch": self.stopped_epoch,
                 "records": [asdict(r) for r in self.records]}
+
+
+def optimizer_and_schedule(config: dict, params, *, epochs: int):
+    """The optimizer over ``params`` and the schedule (None for a constant LR) that a resolved
+    configuration names: ``optimizer``, ``lr``, ``optimizer_args``, ``schedule``,
+    ``schedule_args``, ``warmup_epochs`` (as trials store it), for a run of ``epochs``."""
+    optimizer = create(config["optimizer"], params, lr=config["lr"], **config["optimizer_args"])
+    schedule = create_schedule(config["schedule"], optimizer, epochs=epochs,
+                               warmup_epochs=config["warmup_epochs"], **config["schedule_args"])
+    return optimizer, schedule
 
 
 def evaluate(model, X, y, metric: str) -> tuple[float, float]:

@@ -9,9 +9,7 @@ from importlib.metadata import version
 import numpy as np
 import optuna
 
-from ..optim import create
-from ..schedules import create_schedule
-from ..train import evaluate, train
+from ..train import evaluate, optimizer_and_schedule, train
 from .batch import write_trial_record
 from .problem import Problem
 from .pruning import SnapshotStudy, decides_locally, running_trial
@@ -66,10 +64,7 @@ class Objective:
                "versions": self.versions}
         attrs = {"config": config, "run": run}
         model = problem.new_model(seed)
-        optimizer = create(config["optimizer"], model.params, lr=config["lr"],
-                           **config["optimizer_args"])
-        schedule = create_schedule(config["schedule"], optimizer, epochs=epochs,
-                                   warmup_epochs=config["warmup_epochs"], **config["schedule_args"])
+        optimizer, schedule = optimizer_and_schedule(config, model.params, epochs=epochs)
         storage, pruner = trial.study._storage, trial.study.pruner
         local = decides_locally(pruner)
         if local and trials is None:
