@@ -80,6 +80,25 @@ class PostgresServer:
     def pid(self) -> int:
         return int((self.data / "postmaster.pid").read_text().split()[0])
 
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started: its process group (pg_ctl starts the
+        postmaster in a session of its own, so the group holds nothing else)."""
+        assert os.getpgid(self.pid) == self.pid, "the postmaster leads no process group"
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:                       # the process ended meanwhile
+                continue
+            if int(fields[2]) == self.pid:        # after the name: state, ppid, pgrp
+                found.append(int(stat.parent.name))
+        return found
+
+    def signal_all(self, sig: int) -> None:
+        """Send ``sig`` to the postmaster and all its processes at once (e.g. SIGSTOP, SIGCONT)."""
+        assert os.getpgid(self.pid) == self.pid, "the postmaster leads no process group"
+        os.killpg(self.pid, sig)
+
     def stop(self) -> None:
         try:
             self.ctl("stop", "-m", "immediate")

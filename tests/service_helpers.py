@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import optuna
+import sqlalchemy
 
 TUNER = [sys.executable, "-m", "tuner"]
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 CHEAP_SPEC = """
 [study]
-name = "{name}"
+name = {name}
 task = "{task}"
 n_trials = {n_trials}
 heartbeat_interval = 1
@@ -38,15 +42,28 @@ schedules = ["constant", "plateau"]
 """
 
 
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string, every character kept (control characters escaped)."""
+    def escape(c: str) -> str:
+        if c in '"\\' or ord(c) < 32 or 127 <= ord(c) < 160:
+            return f"\\u{ord(c):04x}"
+        return c
+    return '"' + "".join(map(escape, text)) + '"'
+
+
 def write_spec(folder: Path, name: str = "cheap", *, task: str = "iris", n_trials: int = 12,
                epochs: int = 5, lr: str = "[1e-3, 1.0]", model: str = "softmax_regression",
                hidden: str = "[]", optimizers: str = '["sgd", "momentum", "adam"]',
                study_extra: str = "", search_extra: str = "") -> Path:
-    """A cheap spec (iris, softmax regression, 5 epochs, heartbeat 1 s, grace 3 s)."""
-    path = folder / f"{name}.toml"
-    path.write_text(CHEAP_SPEC.format(name=name, task=task, n_trials=n_trials, epochs=epochs,
-                                      lr=lr, model=model, hidden=hidden, optimizers=optimizers,
-                                      study_extra=study_extra, search_extra=search_extra))
+    """A cheap spec (iris, softmax regression, 5 epochs, heartbeat 1 s, grace 3 s) in
+    ``NAME.toml``; a study name with any characters is kept exactly (the file is then named
+    after its hash)."""
+    stem = name if re.fullmatch(r"[\w.-]+", name) else hashlib.sha1(name.encode()).hexdigest()
+    path = folder / f"{stem}.toml"
+    path.write_text(CHEAP_SPEC.format(name=toml_string(name), task=task, n_trials=n_trials,
+                                      epochs=epochs, lr=lr, model=model, hidden=hidden,
+                                      optimizers=optimizers, study_extra=study_extra,
+                                      search_extra=search_extra), encoding="utf-8")
     return path
 
 
@@ -72,3 +89,27 @@ def states(study: str, url: str) -> Counter:
 
 def finished(counts: Counter) -> int:
     return counts["COMPLETE"] + counts["PRUNED"]
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    """Poll ``condition()`` every 0.2 s until true; an exception counts as not yet (the database
+    may be restarting); AssertionError naming ``what`` after ``seconds``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if condition():
+                return
+        except Exception:          # noqa: BLE001 - the database may be restarting
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def rows(url: str, sql: str, **params) -> list[sqlalchemy.Row]:
+    """Run one SELECT on ``url`` on a connection of its own (opened and closed here)."""
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sqlalchemy.text(sql), params))
+    finally:
+        engine.dispose()

@@ -1,25 +1,99 @@
-"""Faults: a database that restarts or stops, while real workers are mid-trial."""
+"""Faults while real workers are mid-trial: workers killed, a database that restarts, stops or
+freezes, a dashboard holding a read; and the stale-trial retries that repair them."""
 
+import random
 import signal
 import time
+from datetime import datetime, timedelta
 
 import optuna
 import pytest
 
-from service_helpers import ENV, TUNER, finished, start_tuner, states, write_spec
+from service_helpers import (ENV, TUNER, finished, rows, start_tuner, states, wait_for,
+                             write_spec)
+from tuner.service.spec import load_spec
+
+HEARTBEATS = """
+SELECT t.number, t.state, h.heartbeat FROM trials t
+JOIN studies s ON s.study_id = t.study_id
+JOIN trial_heartbeats h ON h.trial_id = t.trial_id
+WHERE s.study_name = :study AND t.number = ANY(:numbers)
+"""
+RUNNING = """
+SELECT t.number FROM trials t JOIN studies s ON s.study_id = t.study_id
+WHERE s.study_name = :study AND t.state = 'RUNNING'
+"""
 
 
+def retried(trial: optuna.trial.FrozenTrial) -> list[int]:
+    """The trial numbers this trial re-runs, first to last (the system attribute Optuna's
+    stale-trial retry writes; ``RetryFailedTrialCallback.retry_history``)."""
+    return trial.system_attrs.get("retry_history", [])
 
-def wait_for(condition, seconds: float, what: str) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            if condition():
-                return
-        except Exception:          # noqa: BLE001 - the database may be restarting
-            pass
+
+def killed_workers_trial(url: str, study: str, victim, seconds: float = 4.0) -> int | None:
+    """SIGKILL ``victim`` (a worker process) and return the number of the trial it was running,
+    or None if it ran none, from the database: of the trials RUNNING when it stopped, the one
+    whose heartbeat no longer moves while every other one's does (heartbeats every second).
+    The worker is frozen first (SIGSTOP), so no beat of its own lands after the snapshot."""
+    victim.send_signal(signal.SIGSTOP)
+    running = [n for (n,) in rows(url, RUNNING, study=study)]
+    beats = {n: beat for n, _, beat in rows(url, HEARTBEATS, study=study, numbers=running)}
+    victim.kill()
+    victim.wait()
+    started = time.monotonic()
+    time.sleep(1.5)                       # every live trial beats at least once meanwhile
+    while True:
+        still = [n for n, state, beat in rows(url, HEARTBEATS, study=study, numbers=running)
+                 if state not in ("COMPLETE", "PRUNED") and beat == beats.get(n)]
+        if len(still) <= 1 or time.monotonic() - started > seconds:
+            break
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    assert len(still) <= 1, f"trials {still} stopped beating after one worker was killed"
+    return still[0] if still else None
+
+
+def test_a_worker_sigkilled_every_5_seconds_loses_no_trial(tmp_path, postgres_url):
+    """4 workers, 120 trials; every 5 s a random one is SIGKILLed and replaced: each trial it
+    was running is failed within 5 s and queued again (at most max_retry times), the budget is
+    met with nothing left running, and every worker never killed exits 0."""
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=120,
+                      epochs=100, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+    max_retry = load_spec(spec)["study.max_retry"]
+    rng = random.Random(6)
+    workers = [start_tuner("worker", spec, "--storage", postgres_url) for _ in range(4)]
+    wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 4, 60, "four running trials")
+    kills = []                                    # (when, the trial it was running or None)
+    while True:
+        time.sleep(5)
+        counts = states("cheap", postgres_url)
+        if finished(counts) + counts["RUNNING"] >= 120:
+            break                                  # no worker asks for another trial
+        victim = rng.choice(workers)
+        when = datetime.now()                      # Optuna's clock: local, naive
+        kills.append((when, killed_workers_trial(postgres_url, "cheap", victim)))
+        workers[workers.index(victim)] = start_tuner("worker", spec, "--storage", postgres_url)
+    logs = [w.communicate(timeout=300)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0] * 4, logs
+    assert not any("Traceback" in log for log in logs)
+    assert len(kills) >= 5, kills
+    victims = {trial: when for when, trial in kills if trial is not None}
+    assert len(victims) == len([t for _, t in kills if t is not None]) >= 3, kills
+    trials = {t.number: t for t in optuna.load_study(study_name="cheap",
+                                                     storage=postgres_url).trials}
+    counts = states("cheap", postgres_url)
+    assert 120 <= finished(counts) <= 123, counts
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0, counts
+    assert {n for n, t in trials.items() if t.state.name == "FAIL"} == set(victims)
+    for number, when in victims.items():
+        failed = trials[number]
+        assert failed.datetime_complete - when <= timedelta(seconds=5), (number, when, failed)
+        retries = [t for t in trials.values() if retried(t)[-1:] == [number]]
+        assert len(retries) == (len(retried(failed)) < max_retry), (number, retries)
+    assert all(len(retried(t)) <= max_retry for t in trials.values())
+    delays = sorted(round((trials[n].datetime_complete - when).total_seconds(), 2)
+                    for n, when in victims.items())
+    print(f"\n{len(kills)} kills, {len(victims)} mid-trial; those trials failed after {delays} s")
 
 
 def test_workers_survive_a_postgresql_restart_and_a_5_second_stop(tmp_path, postgres_server,
