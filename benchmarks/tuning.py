@@ -82,12 +82,11 @@ import tuner
 import tuner.api
 import tuner.results
 import tuner.train
-from tuner.optim import create
-from tuner.schedules import create_schedule
 from tuner.service.problem import load_problem
 from tuner.service.spec import load_spec
 from tuner.service.storage import open_storage
 from tuner.models import build_model
+from tuner.optim import create
 from tuner.service.worker import Worker
 from tuner.tasks import Splits, load_task
 
@@ -271,6 +270,7 @@ def run_tuner_a(folder: Path, spec: Path, rep: int) -> dict:
     if steps[-1][1] != best["test_metric"]:
         raise RuntimeError("the best-so-far curve does not end at tuner best")
     return {"wall": t.wall, "test": best["test_metric"], "steps": steps, "best": best,
+            "retrained": best["retrained"],
             "first": min(r.completed for r in rows) - t.started, "distinct": distinct(rows),
             "complete": sum(r.state == "COMPLETE" for r in rows), "trials": len(rows)}
 
@@ -303,10 +303,8 @@ def final_model_data_check(data, sklearn_params: dict, tuner_best: dict) -> tupl
                   data.X_val, data.y_val, data.X_test, data.y_test, data.kind)
     config, seed = tuner_best["config"], tuner_best["seed"]
     model = build_model("mlp", data.n_features, data.n_outputs, hidden=(HIDDEN,), seed=seed)
-    optimizer = create(config["optimizer"], model.params, lr=config["lr"],
-                       **config["optimizer_args"])
-    schedule = create_schedule(config["schedule"], optimizer, epochs=A_EPOCHS,
-                               warmup_epochs=config["warmup_epochs"], **config["schedule_args"])
+    optimizer, schedule = tuner.train.optimizer_and_schedule(config, model.params,
+                                                             epochs=A_EPOCHS)
     tuner.train.train(model, optimizer, both, epochs=A_EPOCHS, batch_size=BATCH, schedule=schedule,
                       metric="accuracy", seed=seed)
     tuner_on_both = float(np.mean(model.predict(data.X_test) == data.y_test))
@@ -339,6 +337,11 @@ def part_a(folder: Path, repeats: int) -> list[tuple[str, str, bool]]:
               f"accuracy at {t['ttq']:.1f} s; load {load_average()}", flush=True)
         print("    tuner best so far (s, test acc, trial): " + ", ".join(
             f"{sec:.1f}/{acc:.4f}/#{n}" for sec, acc, n in t["steps"]))
+        again = t["retrained"]
+        print(f"    tuner's re-trained choice at the end of launch ({t['wall']:.1f} s): trial "
+              f"#{again['trial']}, mean test {again['test_metric']:.4f} over "
+              f"{len(again['seeds'])} fresh seeds (95% CI {again['ci95'][0]:.4f}–"
+              f"{again['ci95'][1]:.4f})")
     s_wall = med(r["sklearn"]["wall"] for r in runs)
     ratio = med(r["tuner"]["ttq"] / r["sklearn"]["wall"] for r in runs)
     s_test = [r["sklearn"]["test"] for r in runs]
@@ -493,10 +496,8 @@ def plain_objective(spec, problem):
         config = spec.space.suggest(trial, epochs)
         seed = SEED + trial.number
         model = problem.new_model(seed)
-        optimizer = create(config["optimizer"], model.params, lr=config["lr"],
-                           **config["optimizer_args"])
-        schedule = create_schedule(config["schedule"], optimizer, epochs=epochs,
-                                   warmup_epochs=config["warmup_epochs"], **config["schedule_args"])
+        optimizer, schedule = tuner.train.optimizer_and_schedule(config, model.params,
+                                                                 epochs=epochs)
 
         def on_epoch(record) -> bool:
             trial.report(record.val_metric, record.epoch)
@@ -784,7 +785,7 @@ def run_tuner_c(folder: Path, spec: Path, name: str, workers: int) -> dict:
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = load_average()
     with probed(folder) as probe, stopwatch() as t:
-        tuner.api.launch(spec, workers=workers, storage=url, progress=False)
+        tuner.api.launch(spec, workers=workers, storage=url, progress=False, retrain_seeds=0)
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     train, waits = probe_records(probe)
     rows = read_trials(url, load_spec(spec).name)
