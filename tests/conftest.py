@@ -11,8 +11,16 @@ import itertools
 import pytest
 
 from postgres import PostgresServer
+from service_helpers import kill_started
 
 _databases = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def no_process_left_behind():
+    """After each test, kill the ``tuner`` processes it started that still run."""
+    yield
+    kill_started()
 
 
 @pytest.fixture(scope="session")

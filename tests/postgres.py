@@ -81,23 +81,26 @@ class PostgresServer:
         return int((self.data / "postmaster.pid").read_text().split()[0])
 
     def processes(self) -> list[int]:
-        """The postmaster and every process it started: its process group (pg_ctl starts the
-        postmaster in a session of its own, so the group holds nothing else)."""
-        assert os.getpgid(self.pid) == self.pid, "the postmaster leads no process group"
-        found = []
+        """The postmaster's pid, then its children's (each backend runs in a session of its
+        own, so they share no process group with it)."""
+        children = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])  # after the name
             except OSError:                       # the process ended meanwhile
                 continue
-            if int(fields[2]) == self.pid:        # after the name: state, ppid, pgrp
-                found.append(int(stat.parent.name))
-        return found
+            if ppid == self.pid:
+                children.append(int(stat.parent.name))
+        return [self.pid, *children]
 
-    def signal_all(self, sig: int) -> None:
-        """Send ``sig`` to the postmaster and all its processes at once (e.g. SIGSTOP, SIGCONT)."""
-        assert os.getpgid(self.pid) == self.pid, "the postmaster leads no process group"
-        os.killpg(self.pid, sig)
+    def signal_all(self, sig: int) -> list[int]:
+        """Send ``sig`` to the postmaster, then to every child it has then (after SIGSTOP it
+        starts none); returns the pids signalled."""
+        os.kill(self.pid, sig)
+        pids = self.processes()
+        for pid in pids[1:]:
+            os.kill(pid, sig)
+        return pids
 
     def stop(self) -> None:
         try:

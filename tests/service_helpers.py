@@ -76,9 +76,26 @@ def tuner(*args, check: bool = False, timeout: float = 300, **kw) -> subprocess.
     return result
 
 
+STARTED: list[subprocess.Popen] = []
+"""Every process :func:`start_tuner` started; conftest kills those still running after each test
+(a failed test leaves no worker behind)."""
+
+
 def start_tuner(*args, **kw) -> subprocess.Popen:
-    return subprocess.Popen([*TUNER, *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=kw.pop("env", ENV), **kw)
+    """Start ``python -m tuner ARGS`` (stdout and stderr piped, text)."""
+    process = subprocess.Popen([*TUNER, *map(str, args)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=kw.pop("env", ENV), **kw)
+    STARTED.append(process)
+    return process
+
+
+def kill_started() -> None:
+    """SIGKILL each process :func:`start_tuner` started that still runs, and reap them all."""
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def states(study: str, url: str) -> Counter:

@@ -122,6 +122,49 @@ def test_workers_survive_a_postgresql_restart_and_a_5_second_stop(tmp_path, post
             assert any(r.system_attrs.get("failed_trial") == t.number for r in study.trials)
 
 
+def test_workers_ride_out_a_20_second_postgresql_freeze(tmp_path, postgres_server, postgres_url):
+    """Every PostgreSQL process frozen for 20 s (SIGSTOP, then SIGCONT) while workers are
+    mid-trial, one of them killed just before: the others neither crash nor hang, the killed
+    worker's trial (stale during the freeze) and any other failed as stale are retried, and
+    the study completes soon after the server thaws."""
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=20,
+                      epochs=100, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+    workers = [start_tuner("--log-level", "INFO", "worker", spec, "--storage", postgres_url)
+               for _ in range(3)]
+    wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 3, 60, "three running trials")
+    victim = workers.pop()
+    stale = killed_workers_trial(postgres_url, "cheap", victim)
+    assert stale is not None
+    [(_, state, _)] = rows(postgres_url, HEARTBEATS, study="cheap", numbers=[stale])
+    assert state == "RUNNING"                             # not stale yet: 3 s have not passed
+    frozen = postgres_server.signal_all(signal.SIGSTOP)
+    try:
+        assert len(frozen) >= 6, frozen        # the postmaster, its helpers, the backends
+        time.sleep(20)
+    finally:
+        postgres_server.signal_all(signal.SIGCONT)
+    thawed = datetime.now()
+    logs = [w.communicate(timeout=180)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], logs
+    assert not any("Traceback" in log for log in logs), logs
+    trials = optuna.load_study(study_name="cheap", storage=postgres_url).trials
+    counts = states("cheap", postgres_url)
+    assert 20 <= finished(counts) <= 21, counts
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0, counts
+    failed = [t.number for t in trials if t.state.name == "FAIL"]
+    assert stale in failed
+    for number in failed:                                 # each queued again
+        assert any(retried(t)[-1:] == [number] for t in trials), number
+    after = min(t.datetime_complete for t in trials
+                if t.state.name == "COMPLETE" and t.datetime_complete > thawed)
+    recovery = (after - thawed).total_seconds()
+    assert recovery < 10, recovery
+    done = (max(t.datetime_complete for t in trials) - thawed).total_seconds()
+    later = sum(t.datetime_complete > thawed for t in trials)
+    print(f"\nfirst trial finished {recovery:.1f} s after the thaw; {later} trials after it, the "
+          f"last {done:.1f} s after; failed as stale and retried: {len(failed)}")
+
+
 def test_a_paused_worker_discards_its_stale_result_and_carries_on(tmp_path, postgres_url):
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=6,
                       epochs=150, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
