@@ -11,6 +11,7 @@ import pytest
 
 from service_helpers import (ENV, TUNER, finished, rows, start_tuner, states, wait_for,
                              write_spec)
+from tuner import tables
 from tuner.service.spec import load_spec
 
 HEARTBEATS = """
@@ -227,6 +228,40 @@ def test_a_listener_that_never_answers_exits_3_within_the_connect_timeout(tmp_pa
     server.close()
     assert result.returncode == 3
     assert f"127.0.0.1:{port}" in result.stderr and "Hidden42" not in result.stderr
+
+
+def test_a_dashboard_read_held_10_seconds_adds_under_1_second_to_sqlite_trials(tmp_path,
+                                                                               sqlite_url):
+    """A read transaction held open for 10 s on the dashboard's read-only SQLite engine
+    (:func:`tuner.tables.create_engine`) while a worker runs: the worker's trials during the
+    hold take at most 1 s longer than its trials before it (WAL: readers never block writers)."""
+    spec = write_spec(tmp_path, n_trials=100_000, epochs=20)
+    worker = start_tuner("worker", spec, "--storage", sqlite_url)
+    wait_for(lambda: finished(states("cheap", sqlite_url)) >= 20, 60, "20 trials before")
+    engine = tables.create_engine(sqlite_url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN")
+        held = datetime.now()
+        seen = conn.exec_driver_sql("SELECT count(*) FROM trials").scalar()
+        time.sleep(10)
+        assert conn.exec_driver_sql("SELECT count(*) FROM trials").scalar() == seen  # one snapshot
+        released = datetime.now()
+        conn.exec_driver_sql("COMMIT")
+    engine.dispose()
+    worker.send_signal(signal.SIGTERM)
+    out, log = worker.communicate(timeout=60)
+    assert worker.returncode == 0 and "worker done (stop requested)" in out, log
+    trials = [t for t in optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+              if t.datetime_complete is not None]
+    before = [(t.datetime_complete - t.datetime_start).total_seconds() for t in trials
+              if t.datetime_complete < held]
+    during = [(t.datetime_complete - t.datetime_start).total_seconds() for t in trials
+              if t.datetime_start >= held and t.datetime_complete <= released]
+    assert len(before) >= 20 and len(during) >= 20, (len(before), len(during))
+    typical = sorted(before)[len(before) // 2]
+    assert max(during) - typical <= 1.0, (typical, max(during))
+    print(f"\ntrials before the held read: median {typical:.3f} s; during it: median "
+          f"{sorted(during)[len(during) // 2]:.3f} s, max {max(during):.3f} s ({len(during)} trials)")
 
 
 def test_four_sqlite_workers_times_100_trials_see_no_lock_error(tmp_path, sqlite_url):
