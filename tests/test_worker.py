@@ -200,3 +200,24 @@ def test_seed_defaults_enqueue_each_optimizer_at_its_pytorch_defaults(tmp_path, 
     assert [(t.params["optimizer"], t.params["lr"]) for t in trials] == [
         ("sgd", 1e-3), ("momentum", 1e-3), ("adam", 1e-3)]
     assert trials[1].user_attrs["config"]["optimizer_args"]["momentum"] == 0.9
+
+
+@pytest.mark.parametrize("sampler", ["random", "tpe"])
+def test_workers_seeded_alike_draw_different_configurations(tmp_path, sqlite_url, sampler):
+    spec = write_spec(tmp_path, n_trials=16, epochs=2, study_extra=f'sampler = "{sampler}"')
+    procs = [start_tuner("worker", spec, "--storage", sqlite_url) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    configurations = [tuple(sorted(t.params.items())) for t in trials]
+    assert len(configurations) >= 16 and len(set(configurations)) == len(configurations)
+
+
+def test_one_seeded_worker_draws_the_same_configurations_again(tmp_path):
+    spec = write_spec(tmp_path, n_trials=8, epochs=2, study_extra='sampler = "tpe"')
+    drawn = []
+    for run in ("first", "second"):
+        url = f"sqlite:///{tmp_path / f'{run}.db'}"
+        tuner("worker", spec, "--storage", url, check=True)
+        trials = optuna.load_study(study_name="cheap", storage=url).trials
+        drawn.append([(t.number, sorted(t.params.items())) for t in trials])
+    assert drawn[0] == drawn[1] and len(drawn[0]) == 8

@@ -37,5 +37,18 @@ def make_sampler(name: str, seed: int, space) -> optuna.samplers.BaseSampler:
     return SAMPLERS[name](seed, space)
 
 
+SEEDED_PER_TRIAL = frozenset({"tpe", "random", "cmaes"})
+"""Samplers whose draws come from their own random state alone: worker processes seeded alike
+would draw the same configurations, so each trial is sampled by a sampler seeded with the
+study's seed plus the trial's number (unique in the study, and the same in a rerun). QMC and
+grid keep the study's seed: they share one sequence through the study's storage."""
+
+
+def trial_sampler(name: str, seed: int, space, number: int) -> optuna.samplers.BaseSampler | None:
+    """The sampler for trial ``number`` (see :data:`SEEDED_PER_TRIAL`), or None to keep the
+    study's."""
+    return make_sampler(name, seed + number, space) if name in SEEDED_PER_TRIAL else None
+
+
 def make_pruner(name: str) -> optuna.pruners.BasePruner:
     return PRUNERS[name]()

@@ -24,6 +24,7 @@ from ..errors import StorageError
 from .objective import Objective, TrialInterrupted
 from .problem import Problem, load_problem
 from .retry import Retry, root_cause
+from .samplers import trial_sampler
 from .spec import Spec
 from .storage import OneReadStorage, open_storage
 from .study import open_study
@@ -150,11 +151,17 @@ class Worker:
             optuna.storages.fail_stale_trials(self.study)
 
     def ask(self) -> optuna.Trial:
-        """A new (or re-queued) trial with its parameters sampled: the objective's own
+        """A new (or re-queued) trial with its parameters sampled (by a sampler seeded for
+        this trial: see :func:`~tuner.service.samplers.trial_sampler`): the objective's own
         ``suggest`` calls then return them without sampling again."""
         with warnings.catch_warnings():   # tuner records heartbeats itself (see Heartbeat)
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
             trial = self.retry(self.study.ask)
+        spec = self.problem.spec
+        sampler = trial_sampler(spec["study.sampler"], spec["study.seed"], spec.space,
+                                trial.number)
+        if sampler is not None:           # before the first suggest, which samples
+            self.study.sampler = sampler
         with self.reads.collecting_params():
             self.retry(self.problem.spec.space.suggest, trial, self.problem.spec["training.epochs"])
         self.retry(self.reads.write_params)     # all of them in one transaction
