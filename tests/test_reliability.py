@@ -3,16 +3,23 @@ freezes, a dashboard holding a read; and the stale-trial retries that repair the
 
 import random
 import signal
+import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy
 
 from service_helpers import (ENV, TUNER, finished, rows, start_tuner, states, wait_for,
                              write_spec)
 from tuner import tables
+from tuner.dashboard import data
+from tuner.dashboard.live import LiveTrials
 from tuner.service.spec import load_spec
+
+SCALE_SPEC = Path(__file__).resolve().parent.parent / "deploy" / "scale.toml"
 
 HEARTBEATS = """
 SELECT t.number, t.state, h.heartbeat FROM trials t
@@ -273,3 +280,75 @@ def test_four_sqlite_workers_times_100_trials_see_no_lock_error(tmp_path, sqlite
     assert not any("locked" in log for log in logs)
     counts = states("cheap", sqlite_url)
     assert 100 <= finished(counts) <= 103 and counts["FAIL"] == 0 and counts["RUNNING"] == 0
+
+
+class InBackground(threading.Thread):
+    """``step()`` called again and again in a thread until :meth:`stop`, which returns the
+    first exception it raised, if any (the loop ends there)."""
+
+    def __init__(self, step, pause: float = 0.0):
+        super().__init__(daemon=True)
+        self.step, self.pause, self.error = step, pause, None
+        self.stopping = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                self.step()
+                time.sleep(self.pause)
+        except Exception as e:  # noqa: BLE001 - handed to the test by stop()
+            self.error = e
+
+    def stop(self) -> Exception | None:
+        self.stopping.set()
+        self.join()
+        return self.error
+
+
+def test_eight_postgresql_workers_run_800_trials_beside_a_reading_dashboard(postgres_url):
+    """8 workers, 800 near-zero-cost trials (deploy/scale.toml) on PostgreSQL while the
+    dashboard's read path (its read-only engine, the study list, the live trial frame) reads
+    throughout: the budget met, none failed or left running, and at the peak (sampled every
+    0.1 s) at most 2 connections per worker plus the dashboard engine's pool of 2."""
+    database = sqlalchemy.engine.make_url(postgres_url).database
+    engine = tables.create_engine(postgres_url)
+    live: list[LiveTrials] = []
+    seen: list[int] = []
+
+    def read_like_the_dashboard():
+        if "scale" in set(data.studies(postgres_url, engine=engine)["study"]):
+            if not live:
+                info = data.study_info(postgres_url, "scale", engine=engine)
+                live.append(LiveTrials(postgres_url, info["study_id"], min_interval=0.5))
+            seen.append(len(live[0].current(engine)))
+
+    peak = [0]
+    sampler = sqlalchemy.create_engine(postgres_url, poolclass=sqlalchemy.pool.NullPool,
+                                       isolation_level="AUTOCOMMIT").connect()  # fresh stats
+
+    def sample():
+        held = sampler.execute(sqlalchemy.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = :db AND "
+            "pid <> pg_backend_pid()"), {"db": database}).scalar()
+        peak[0] = max(peak[0], held)
+
+    started = time.monotonic()
+    background = [InBackground(sample, 0.1), InBackground(read_like_the_dashboard, 0.2)]
+    workers = [start_tuner("worker", SCALE_SPEC, "--storage", postgres_url, "--n-trials", 800)
+               for _ in range(8)]
+    logs = [w.communicate(timeout=240)[1] for w in workers]
+    seconds = time.monotonic() - started
+    errors = [b.stop() for b in background]
+    sampler.close()
+    engine.dispose()
+    assert [w.returncode for w in workers] == [0] * 8, logs
+    assert errors == [None, None], errors
+    counts = states("scale", postgres_url)
+    assert 800 <= finished(counts) <= 807, counts
+    assert counts["FAIL"] == 0 and counts["RUNNING"] == 0 and counts["WAITING"] == 0, counts
+    assert len(seen) >= 10 and seen == sorted(seen) and seen[-1] >= 700, seen[-5:]
+    assert 8 <= peak[0] <= 2 * 8 + 2, peak[0]
+    print(f"\n8 workers, {finished(counts)} trials in {seconds:.1f} s "
+          f"({finished(counts) / seconds:.1f}/s), {len(seen)} dashboard reads, "
+          f"peak {peak[0]} connections")

@@ -104,7 +104,21 @@ def _deferred(name: str):
     return method
 
 
-class SQLiteStorage(optuna.storages.RDBStorage):
+class ClosingStorage(optuna.storages.RDBStorage):
+    """Optuna's RDBStorage, whose engine is disposed when setting it up fails (e.g. losing the
+    race to create the tables, which :func:`open_storage` then tries again): a failed attempt
+    leaves no connection open behind it, so a worker holds at most its one pool."""
+
+    def __init__(self, *args, **kwargs):
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:
+            if getattr(self, "engine", None) is not None:
+                self.engine.dispose()
+            raise
+
+
+class SQLiteStorage(ClosingStorage):
     """Optuna's RDBStorage on SQLite: writing transactions take the write lock up front
     (``BEGIN IMMEDIATE``, SQLAlchemy's pysqlite recipe), so none has to upgrade its lock
     mid-transaction and fail "database is locked"; the read-only methods
@@ -226,7 +240,7 @@ def open_storage(url: str | None = None, *, heartbeat_interval: int | None = Non
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                     storage = (SQLiteStorage if parsed.get_backend_name() == "sqlite"
-                               and not read_only else optuna.storages.RDBStorage)(
+                               and not read_only else ClosingStorage)(
                         url, engine_kwargs=engine_kwargs(url, read_only=read_only),
                         heartbeat_interval=heartbeat_interval, grace_period=grace_period,
                         heartbeat_stale_trial_callback=callback, skip_table_creation=read_only)
