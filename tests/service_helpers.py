@@ -56,9 +56,10 @@ def write_spec(folder: Path, name: str = "cheap", *, task: str = "iris", n_trial
                hidden: str = "[]", optimizers: str = '["sgd", "momentum", "adam"]',
                study_extra: str = "", search_extra: str = "") -> Path:
     """A cheap spec (iris, softmax regression, 5 epochs, heartbeat 1 s, grace 3 s) in
-    ``NAME.toml``; a study name with any characters is kept exactly (the file is then named
-    after its hash)."""
-    stem = name if re.fullmatch(r"[\w.-]+", name) else hashlib.sha1(name.encode()).hexdigest()
+    ``NAME.toml``; a study name with any characters is kept exactly (the file is named after
+    its hash unless the name is a short plain word)."""
+    plain = re.fullmatch(r"[\w.-]{1,64}", name)
+    stem = name if plain else hashlib.sha1(name.encode()).hexdigest()
     path = folder / f"{stem}.toml"
     path.write_text(CHEAP_SPEC.format(name=toml_string(name), task=task, n_trials=n_trials,
                                       epochs=epochs, lr=lr, model=model, hidden=hidden,

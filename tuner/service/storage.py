@@ -257,12 +257,22 @@ def open_storage(url: str | None = None, *, heartbeat_interval: int | None = Non
                                "Optuna tables)") from None
         raise StorageError(unreachable_message(url, e)) from None
     except RuntimeError as e:
-        if "storage upgrade" in str(e):
-            raise StorageError(f"the database at {mask_url(url)} was created by an older Optuna; "
-                               f"run: optuna storage upgrade --storage '{mask_url(url)}' "
-                               "(with the real password)") from None
-        raise
+        raise StorageError(schema_message(url, e)) from None
     return storage
+
+
+def schema_message(url: str, error: RuntimeError) -> str:
+    """One line for Optuna's refusal of a schema other than its own: older, the command that
+    upgrades it; newer, that Optuna itself needs upgrading. Another RuntimeError is re-raised."""
+    where = mask_url(url)
+    if "storage upgrade" in str(error):
+        real = " (with the real password)" if make_url(url).password else ""
+        return (f"the database at {where} was created by an older Optuna; run: optuna storage "
+                f"upgrade --storage '{where}'{real}")
+    if "pip install -U optuna" in str(error):
+        return (f"the database at {where} was created by a newer Optuna than this one "
+                f"({optuna.__version__}); upgrade Optuna (pip install -U optuna)")
+    raise error
 
 
 def _lost_creation_race(error: Exception) -> bool:
