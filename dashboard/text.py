@@ -15,17 +15,35 @@ import math
 import re
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# Streamlit's Markdown replaces these, standing alone between spaces, with symbols (-- with an
+# em dash, -> with an arrow, >= with ≥ ...), escaped or not; not across an emphasis boundary.
+_STREAMLIT_SYMBOLS = re.compile(r"(?<!\S)(<->|->|<-|--|>=|<=|~=)(?!\S)")
+
+
+def _escape(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("/", "\\/")
 
 
 def md(value) -> str:
-    r"""``value`` as Markdown that displays exactly its characters (one line).
+    r"""``value`` as Markdown that displays exactly its characters (one line; a stand-alone
+    ``--``, ``->``, ``>=`` … keeps its characters, one of them in italics).
 
     >>> md("[x](http://evil) <b>")
     '\\[x\\]\\(http\\:\\/\\/evil\\) \\<b\\>'
+    >>> md("a -- b")
+    'a \\-*\\-* b'
     """
     text = " ".join(str(value).split())            # no line breaks: no headings, lists, tables
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return text.replace("/", "\\/")
+    parts = _STREAMLIT_SYMBOLS.split(text)          # odd positions: the symbols
+    return "".join(_escape(part) if i % 2 == 0 else _italic_middle(part)
+                   for i, part in enumerate(parts))
+
+
+def _italic_middle(symbol: str) -> str:
+    """``symbol`` escaped, its middle character (the second of two) in an emphasis of its own:
+    no text node then holds the whole symbol."""
+    i = len(symbol) // 2
+    return f"{_escape(symbol[:i])}*{_escape(symbol[i])}*{_escape(symbol[i + 1:])}"
 
 
 def html_text(value) -> str:

@@ -17,6 +17,17 @@ import sqlalchemy
 TUNER = [sys.executable, "-m", "tuner"]
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
+HOSTILE_NAMES = {
+    "sql": "x'; DROP TABLE studies; --",
+    "script": "<script>alert(1)</script>",
+    "markdown-link": "[a](http://x)",
+    "markdown-image": "![i](http://x/i.png)",
+    "unicode": "مرحبا עולם \u202eRTL override\u202c 🚀👩‍🔬 学習 é",
+    "longest": "n" * 511 + "🚀",          # 512 characters: the most a name may have
+}
+"""Study names from hostile input that tuner accepts and must keep exactly (as text, never
+markup or SQL): tests/test_cli.py round-trips them, tests/test_dashboard_browser.py shows them."""
+
 CHEAP_SPEC = """
 [study]
 name = {name}

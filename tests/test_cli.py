@@ -11,7 +11,7 @@ import optuna
 import pytest
 import sqlalchemy
 
-from service_helpers import start_tuner, tuner, write_spec
+from service_helpers import HOSTILE_NAMES, start_tuner, tuner, write_spec
 from tuner.service.spec import MAX_NAME_LENGTH
 from tuner.service.storage import CONNECT_TIMEOUT
 
@@ -38,15 +38,7 @@ task = "missing.csv"
 }
 
 
-# Study names from hostile input: each is kept exactly, or refused in one line (exit 2).
-HOSTILE_NAMES = {
-    "sql": "x'; DROP TABLE studies; --",
-    "script": "<script>alert(1)</script>",
-    "markdown-link": "[a](http://x)",
-    "markdown-image": "![i](http://x/i.png)",
-    "unicode": "مرحبا עולם \u202eRTL override\u202c 🚀👩‍🔬 学習 é",
-    "longest": "n" * (MAX_NAME_LENGTH - 1) + "🚀",
-}
+# Study names refused in one line (exit 2); HOSTILE_NAMES are kept exactly.
 REFUSED_NAMES = {
     "empty": ("", "must not be empty or only white space"),
     "whitespace": (" \t  ", "must not be empty or only white space"),

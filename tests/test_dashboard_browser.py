@@ -3,8 +3,10 @@ dashboard --storage URL --port PORT``; through :func:`tuner.dashboard.launch.run
 the CLI has no ``dashboard`` subcommand) on the shared database of test_dashboard_data.py, and
 drives headless Chromium (Debian's ``chromium``) to every page: each renders without an error
 element or a traceback, the LR-sensitivity chart and the best configuration are shown, and a
-study named ``<img src=x onerror=alert(1)>`` is shown as text. Screenshots go to
-``artifacts/screenshots/``."""
+study named ``<img src=x onerror=alert(1)>`` is shown as text. A second dashboard, on a database
+of studies named after each of service_helpers.HOSTILE_NAMES (SQL, HTML, Markdown links and
+images, right-to-left text and emoji, 512 characters), shows every one exactly, as text.
+Screenshots go to ``artifacts/screenshots/``."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from urllib.parse import quote
 import pytest
 
 from postgres import free_port
-from service_helpers import ENV, TUNER
+from service_helpers import ENV, HOSTILE_NAMES, TUNER, start_tuner, tuner, write_spec
 from test_dashboard_data import DIVERGED, HOSTILE, IRIS, SURFACE, study_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,11 +49,11 @@ def dashboard_command(url: str, port: int) -> list[str]:
             f"sys.exit(run_dashboard({url!r}, port={port}))"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    url = study_database(tmp_path_factory)
+def run_dashboard_server(url: str, folder: Path):
+    """Start the dashboard on ``url`` (logging to ``folder``), yield its base URL once it is
+    healthy, and stop it with SIGTERM afterwards."""
     port = free_port()
-    log = tmp_path_factory.mktemp("dashboard-server") / "server.log"
+    log = folder / "server.log"
     with open(log, "w") as out:
         process = subprocess.Popen(dashboard_command(url, port), stdout=out,
                                    stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
@@ -76,6 +78,28 @@ def server(tmp_path_factory):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    url = study_database(tmp_path_factory)
+    yield from run_dashboard_server(url, tmp_path_factory.mktemp("dashboard-server"))
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """The dashboard on a database holding one study under each of HOSTILE_NAMES, made by
+    real ``tuner worker`` processes."""
+    folder = tmp_path_factory.mktemp("hostile-names")
+    url = f"sqlite:///{folder / 'tuner.db'}"
+    tuner("worker", write_spec(folder, "plain", n_trials=1, epochs=2), "--storage", url,
+          check=True)                                     # creates the tables alone
+    workers = [start_tuner("worker", write_spec(folder, name, n_trials=2, epochs=2), "--storage",
+                           url) for name in HOSTILE_NAMES.values()]
+    for worker in workers:
+        _, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+    yield from run_dashboard_server(url, folder)
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +214,23 @@ def test_hostile_study_name_is_text(server, page):
         assert_no_error(page)
     assert page.dialogs == []
     shot(page, "hostile-name")
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_NAMES))
+def test_each_hostile_study_name_is_shown_as_text(hostile_server, page, kind):
+    """Picked, captioned and listed exactly as typed; no script run, no link, image or dialog
+    made from it."""
+    name = HOSTILE_NAMES[kind]
+    for path, title in (("sensitivity", "LR sensitivity"), ("best", "Best configuration")):
+        open_page(page, hostile_server, path, name, title)
+        assert_no_error(page)
+        assert picked_study(page) == name                        # an input's value: text
+        assert f"Study {name} · task iris" in page.inner_text("main")
+        made = page.evaluate("""() => ({
+            links: [...document.querySelectorAll('a[href^="http://x"]')].length,
+            images: [...document.querySelectorAll('img[src^="http://x"]')].length,
+            scripts: [...document.scripts].filter(s => s.text.includes('alert(1)')).length,
+            dialogs: document.querySelectorAll('dialog[open]').length})""")
+        assert made == {"links": 0, "images": 0, "scripts": 0, "dialogs": 0}, made
+    assert page.dialogs == []                                    # no alert() ran
+    shot(page, f"hostile-name-{kind}")
