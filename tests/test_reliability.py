@@ -66,14 +66,16 @@ def test_a_worker_sigkilled_every_5_seconds_loses_no_trial(tmp_path, postgres_ur
     was running is failed within 5 s and queued again (at most max_retry times), the budget is
     met with nothing left running, and every worker never killed exits 0."""
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=120,
-                      epochs=100, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+                      epochs=130, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
     max_retry = load_spec(spec)["study.max_retry"]
     rng = random.Random(6)
     workers = [start_tuner("worker", spec, "--storage", postgres_url) for _ in range(4)]
     wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 4, 60, "four running trials")
     kills = []                                    # (when, the trial it was running or None)
+    next_kill = time.monotonic() + 5
     while True:
-        time.sleep(5)
+        time.sleep(max(0.0, next_kill - time.monotonic()))
+        next_kill += 5
         counts = states("cheap", postgres_url)
         if finished(counts) + counts["RUNNING"] >= 120:
             break                                  # no worker asks for another trial
