@@ -12,7 +12,7 @@ import optuna
 import pytest
 import sqlalchemy
 
-from service_helpers import (ENV, TUNER, finished, rows, start_tuner, states, wait_for,
+from service_helpers import (ENV, TUNER, finished, rows, start_tuner, states, tuner, wait_for,
                              write_spec)
 from tuner import tables
 from tuner.dashboard import data
@@ -24,7 +24,7 @@ SCALE_SPEC = Path(__file__).resolve().parent.parent / "deploy" / "scale.toml"
 HEARTBEATS = """
 SELECT t.number, t.state, h.heartbeat FROM trials t
 JOIN studies s ON s.study_id = t.study_id
-JOIN trial_heartbeats h ON h.trial_id = t.trial_id
+LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id
 WHERE s.study_name = :study AND t.number = ANY(:numbers)
 """
 RUNNING = """
@@ -42,7 +42,8 @@ def retried(trial: optuna.trial.FrozenTrial) -> list[int]:
 def killed_workers_trial(url: str, study: str, victim, seconds: float = 4.0) -> int | None:
     """SIGKILL ``victim`` (a worker process) and return the number of the trial it was running,
     or None if it ran none, from the database: of the trials RUNNING when it stopped, the one
-    whose heartbeat no longer moves while every other one's does (heartbeats every second).
+    whose heartbeat (or its absence) no longer moves while every other one's does (heartbeats
+    every second).
     The worker is frozen first (SIGSTOP), so no beat of its own lands after the snapshot."""
     victim.send_signal(signal.SIGSTOP)
     running = [n for (n,) in rows(url, RUNNING, study=study)]
@@ -104,6 +105,24 @@ def test_a_worker_sigkilled_every_5_seconds_loses_no_trial(tmp_path, postgres_ur
     delays = sorted(round((trials[n].datetime_complete - when).total_seconds(), 2)
                     for n, when in victims.items())
     print(f"\n{len(kills)} kills, {len(victims)} mid-trial; those trials failed after {delays} s")
+
+
+def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_path, sqlite_url):
+    """A RUNNING trial that never got a heartbeat (its worker died between creating it and the
+    first beat; Optuna's stale check skips such trials) is failed after the grace period and
+    queued again: the study's last trial, so the worker would otherwise wait for ever."""
+    spec = write_spec(tmp_path, n_trials=3)
+    tuner("worker", spec, "--storage", sqlite_url, "--n-trials", 2, check=True)
+    orphan = optuna.load_study(study_name="cheap", storage=sqlite_url).ask()   # as it left it
+    started = time.monotonic()
+    result = tuner("worker", spec, "--storage", sqlite_url, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 3 + 15                   # grace period + start-up
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    assert trials[orphan.number].state.name == "FAIL"
+    assert [retried(t) for t in trials if retried(t)] == [[orphan.number]]
+    counts = states("cheap", sqlite_url)
+    assert finished(counts) == 3 and counts["RUNNING"] == 0 and counts["WAITING"] == 0
 
 
 def test_workers_survive_a_postgresql_restart_and_a_5_second_stop(tmp_path, postgres_server,

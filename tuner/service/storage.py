@@ -21,7 +21,9 @@ from pathlib import Path
 import optuna
 import sqlalchemy
 from optuna.storages._cached_storage import _CachedStorage
+from optuna.storages._rdb import models
 from optuna.storages._rdb.storage import _create_scoped_session
+from optuna.trial import TrialState
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -105,17 +107,40 @@ def _deferred(name: str):
 
 
 class ClosingStorage(optuna.storages.RDBStorage):
-    """Optuna's RDBStorage, whose engine is disposed when setting it up fails (e.g. losing the
-    race to create the tables, which :func:`open_storage` then tries again): a failed attempt
-    leaves no connection open behind it, so a worker holds at most its one pool."""
+    """Optuna's RDBStorage with two repairs:
+
+    - its engine is disposed when setting it up fails (e.g. losing the race to create the
+      tables, which :func:`open_storage` then tries again): a failed attempt leaves no
+      connection open behind it, so a worker holds at most its one pool;
+    - a RUNNING trial that never got a heartbeat (its worker died between creating it and the
+      first beat) is stale once this process has seen it so for the grace period (by its own
+      monotonic clock: no clocks compared). Optuna skips such trials, so they stayed RUNNING
+      for ever, and workers waiting for the study's last trials never finished.
+    """
 
     def __init__(self, *args, **kwargs):
+        self._beatless: dict[int, float] = {}   # trial id -> when first seen without a beat
         try:
             super().__init__(*args, **kwargs)
         except BaseException:
             if getattr(self, "engine", None) is not None:
                 self.engine.dispose()
             raise
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        stale = super()._get_stale_trial_ids(study_id)
+        grace = self.grace_period if self.grace_period is not None else 2 * self.heartbeat_interval
+        with _create_scoped_session(self.scoped_session) as session:
+            beatless = {trial_id for (trial_id,) in session.query(models.TrialModel.trial_id)
+                        .outerjoin(models.TrialHeartbeatModel)
+                        .filter(models.TrialModel.study_id == study_id,
+                                models.TrialModel.state == TrialState.RUNNING,
+                                models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))}
+        now = time.monotonic()
+        seen = self._beatless
+        for trial_id in set(seen) - beatless:        # beating now, or finished
+            seen.pop(trial_id, None)                 # (the heartbeat thread's janitor too)
+        return stale + [t for t in sorted(beatless) if now - seen.setdefault(t, now) > grace]
 
 
 class SQLiteStorage(ClosingStorage):
