@@ -290,7 +290,8 @@ def test_a_dashboard_read_held_10_seconds_adds_under_1_second_to_sqlite_trials(t
     typical = sorted(before)[len(before) // 2]
     assert max(during) - typical <= 1.0, (typical, max(during))
     print(f"\ntrials before the held read: median {typical:.3f} s; during it: median "
-          f"{sorted(during)[len(during) // 2]:.3f} s, max {max(during):.3f} s ({len(during)} trials)")
+          f"{sorted(during)[len(during) // 2]:.3f} s, max {max(during):.3f} s "
+          f"({len(during)} trials)")
 
 
 def test_four_sqlite_workers_times_100_trials_see_no_lock_error(tmp_path, sqlite_url):
