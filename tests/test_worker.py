@@ -137,7 +137,8 @@ def test_more_trials_extend_a_finished_study(tmp_path, sqlite_url):
 def test_launch_stopped_with_sigint_then_launched_again_finishes_the_budget(tmp_path,
                                                                             storage_url):
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=16,
-                      epochs=40, lr="[1e-3, 1e-2]")
+                      epochs=100, lr="[1e-3, 1e-2]",   # unpruned trials long enough that the
+                      study_extra='pruner = "none"')  # budget is not met before the signal
     launch = start_tuner("launch", spec, "--workers", "2", "--storage", storage_url)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
