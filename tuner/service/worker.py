@@ -116,6 +116,7 @@ class Worker:
             self.retry(self.fail_stale_trials)
             attrs = self.retry(lambda: self.study.user_attrs)
             budget, deadline = attrs["n_trials"], attrs.get("deadline")
+            trial = None
             with self.reads.one_read():    # the count, the ask and the sampling: one read
                 states = self.retry(count_states, self.study)
                 finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
@@ -124,14 +125,11 @@ class Worker:
                     if not running:
                         reason = "time limit reached"
                         break
-                    trial = None
                 elif waiting or finished + running < budget:
                     trial = self.ask()
                     trials = self.retry(self.study.get_trials, deepcopy=False)   # the same read
                 elif not running:
                     break
-                else:
-                    trial = None
             if trial is not None:
                 ran[self.run_trial(trial, trials).name] += 1
                 continue
@@ -163,7 +161,7 @@ class Worker:
         if sampler is not None:           # before the first suggest, which samples
             self.study.sampler = sampler
         with self.reads.collecting_params():
-            self.retry(self.problem.spec.space.suggest, trial, self.problem.spec["training.epochs"])
+            self.retry(spec.space.suggest, trial, spec["training.epochs"])
         self.retry(self.reads.write_params)     # all of them in one transaction
         return trial
 
