@@ -324,6 +324,52 @@ def test_regression_without_hidden_is_accepted():
         "MLP(64, (128,), 10, activation='relu', head='softmax', dtype=float64)")
 
 
+@pytest.mark.parametrize("cid, name, kwargs, n_outputs", CONFIGS, ids=IDS)
+def test_forward_in_chunks_and_any_batch_size(cid, name, kwargs, n_outputs):
+    """More rows than a chunk, and batch sizes changing from call to call (more than the
+    workspaces kept), give what each row alone gives."""
+    model = build_model(name, N_IN, n_outputs, seed=2, **kwargs)
+    X = np.random.default_rng(4).normal(size=(2 * MLP.CHUNK_ROWS + 37, N_IN))
+    np.testing.assert_allclose(model.forward(X), reference_forward(model, X), rtol=1e-12,
+                               atol=1e-14)
+    y = make_data(name, n_outputs)[1]
+    for n in (6, 1, 5, 3, 2, 4, 6, 1):
+        Xn, yn = X[:n], y[:n]
+        loss, grads = model.loss_and_grads(Xn, yn)
+        assert loss == pytest.approx(model.loss(reference_forward(model, Xn), yn), rel=1e-13)
+        kept = [g.copy() for g in grads]
+        fresh = build_model(name, N_IN, n_outputs, seed=2, **kwargs)
+        for g, f in zip(kept, fresh.loss_and_grads(Xn, yn)[1]):
+            np.testing.assert_array_equal(g, f)
+
+
+def test_pickled_and_copied_models_own_their_buffers():
+    """A copy computes with its own parameters, laid out flat, not the original's."""
+    import copy
+    import pickle
+
+    model = MLP(N_IN, (7,), N_OUT, seed=0)
+    X, y = make_data("mlp", N_OUT)
+    before = model.loss_and_grads(X, y)[0]
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        np.testing.assert_array_equal(twin.forward(X), model.forward(X))
+        assert twin.loss_and_grads(X, y)[0] == before
+        twin.params.flat[:] = 0.0                       # the copy's parameters only
+        assert not np.shares_memory(twin.params.flat, model.params.flat)
+        np.testing.assert_allclose(twin.forward(X), 0.0, atol=0)
+        assert twin.loss_and_grads(X, y)[0] == pytest.approx(math.log(N_OUT), rel=1e-14)
+        assert model.loss_and_grads(X, y)[0] == before
+        assert len(pickle.dumps(twin)) < 10 * model.params.flat.nbytes + 2000   # no workspaces
+
+
+def test_float64_input_to_a_float32_model_computes_in_float32():
+    model = MLP(N_IN, (7,), N_OUT, dtype=np.float32, seed=0)
+    X, y = make_data("mlp", N_OUT)
+    assert model.forward(X).dtype == np.float32
+    np.testing.assert_array_equal(model.forward(X), model.forward(X.astype(np.float32)))
+    assert model.loss_and_grads(X, y)[0] == model.loss_and_grads(X.astype(np.float32), y)[0]
+
+
 # ---------------------------------------------------------------------------------------------
 # Surfaces
 # ---------------------------------------------------------------------------------------------
