@@ -7,58 +7,53 @@ from functools import lru_cache
 import numpy as np
 
 
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise ``z − logsumexp(z)``, shifted by the row maximum for stability."""
-    shifted = z - z.max(axis=1, keepdims=True)
-    norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    if norm.dtype != shifted.dtype:              # integer logits: promoted as ``shifted − norm``
-        return shifted - norm
-    shifted -= norm                              # the same subtraction, without a temporary
-    return shifted
-
-
 @lru_cache(maxsize=8)
 def _rows(n: int) -> np.ndarray:
-    """``np.arange(n)``, cached (read-only) for the row half of ``logp[rows, y]``."""
+    """``np.arange(n)``, cached (read-only) for the row half of ``e[rows, y]``."""
     rows = np.arange(n)
     rows.flags.writeable = False
     return rows
 
 
-def _mean(v: np.ndarray) -> float:
-    """``float(v.mean())`` of a 1-D array without ``mean``'s Python overhead: for float32 and
-    float64 it is the same pairwise sum in ``v``'s dtype divided by the ``intp`` count, as
-    NumPy's ``mean`` does, so the result is identical bit for bit."""
-    if v.dtype.type not in (np.float32, np.float64) or not v.shape[0]:
-        return float(v.mean())
-    total = np.add.reduce(v)
-    return float(total.dtype.type(total / np.intp(v.shape[0])))
+def _exp_shifted(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The mean cross-entropy, ``exp(z − max z)`` row-wise (a fresh array) and its row sums.
 
-
-def _cross_entropy_logp(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """The loss of :func:`cross_entropy` and ``log softmax(z)`` (a fresh array)."""
-    logp = log_softmax(z)
-    return -_mean(logp[_rows(z.shape[0]), y]), logp
+    With ``u = z − max z`` (for stability) and ``s = Σ exp(u)``, each row's loss is
+    ``log s − u_y``; both terms are non-negative, so their sums are subtracted without
+    cancellation. Float32 logits stay float32; integer ones are computed in float64.
+    """
+    n = z.shape[0]
+    e = z - np.maximum.reduce(z, axis=1, keepdims=True)
+    if e.dtype.kind != "f":
+        e = e.astype(np.float64)
+    picked = e[_rows(n), y]
+    np.exp(e, out=e)
+    s = np.add.reduce(e, axis=1, keepdims=True)
+    total = np.add.reduce(np.log(s), axis=None) - np.add.reduce(picked)
+    return float(total / np.intp(n)), e, s
 
 
 def cross_entropy_loss(z: np.ndarray, y: np.ndarray) -> float:
     """The loss of :func:`cross_entropy` alone, bit for bit (for evaluation, no gradient)."""
     if not z.shape[0]:
         return cross_entropy(z, y)[0]            # no rows: fail as cross_entropy does
-    return _cross_entropy_logp(z, y)[0]
+    return _exp_shifted(z, y)[0]
 
 
 def cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean softmax cross-entropy of logits ``z`` (n, k) for integer labels ``y`` (n,).
 
     ``L = −(1/n)·Σᵢ log softmax(zᵢ)[yᵢ]`` and ``∂L/∂z = (softmax(z) − onehot(y)) / n``
-    (``torch.nn.CrossEntropyLoss`` with mean reduction).
+    (``torch.nn.CrossEntropyLoss`` with mean reduction). The gradient is a new array with
+    ``z``'s memory layout.
     """
     n = z.shape[0]
-    loss, logp = _cross_entropy_logp(z, y)
-    grad = np.exp(logp, out=logp)                # softmax(z), in the log-probabilities' place
-    grad[_rows(n), y] -= 1.0
-    grad *= 1.0 / n
+    if not n:
+        raise ValueError("cross_entropy of no rows (allowed: at least one row)")
+    loss, grad, s = _exp_shifted(z, y)
+    s *= n
+    np.divide(grad, s, out=grad)                 # softmax(z) / n
+    grad[_rows(n), y] -= 1.0 / n
     return loss, grad
 
 
