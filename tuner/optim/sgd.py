@@ -48,5 +48,9 @@ class SGD(Optimizer):
             else:
                 buf *= d["momentum"]
                 buf += (1.0 - d["dampening"]) * g if d["dampening"] else g
-            g = g + d["momentum"] * buf if d["nesterov"] else buf
+            if d["nesterov"]:                   # g + momentum·b, in the scratch array
+                g = np.add(g, np.multiply(buf, d["momentum"], out=self.scratch(param)),
+                           out=self.scratch(param))
+            else:
+                g = buf
         param -= np.multiply(g, d["lr"], out=self.scratch(param))
