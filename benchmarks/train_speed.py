@@ -3,8 +3,10 @@
 The same network (one ReLU hidden layer, softmax cross-entropy, no weight decay) is trained on
 the same standardised splits by ``tuner.train.train`` and by ``MLPClassifier`` with the same
 layers, batch size, optimizer and learning rate, for the same number of epochs. A third timing
-runs only the forward and backward matrix multiplications of one epoch of minibatches of the
-same shapes (preallocated outputs, contiguous batches): the BLAS cost no implementation can avoid.
+runs only the matrix multiplications of the epoch tuner runs: the forward and backward products
+of one epoch of minibatches of the same shapes (preallocated outputs, contiguous batches), and
+the forward products of the validation pass ``train`` makes after every epoch: the BLAS cost no
+implementation can avoid.
 
 Everything runs on one BLAS thread, in one process, interleaved: each repeat times every
 configuration once with every contender, alternating which library goes first, and the table
@@ -17,12 +19,14 @@ scikit-learn is timed with one ``fit`` of ``max_iter=epochs`` epochs (``tol=0`` 
 ``n_iter_no_change``, so it runs them all), divided by the number of epochs: its real per-epoch
 cost, on its real training. A loop of one-epoch calls would change both: ``partial_fit``
 re-seeds the shuffle from ``random_state`` on every call (the same order every epoch) and adds
-an input validation per epoch; ``fit`` with ``warm_start`` restarts Adam's moments every call. tuner's epoch likewise is ``train(...)``'s wall time over the epochs. It includes two
-things scikit-learn's epoch has no counterpart for or that tuner's own code cannot change: the
+an input validation per epoch; ``fit`` with ``warm_start`` restarts Adam's moments every call.
+tuner's epoch likewise is ``train(...)``'s wall time over the epochs. It includes two things
+scikit-learn's epoch has no counterpart for or that tuner's own code cannot change: the
 validation pass ``train`` makes after every epoch (scikit-learn without early stopping makes
 none) and the optimizer's steps (``tuner.optim``). The table shows both timed alone ("val ms",
-"opt ms") and the rest of tuner's epoch — gathering the minibatches, forward, loss, backward —
-against the matmuls ("core/mm").
+"opt ms"), tuner's epoch without its validation pass against scikit-learn's ("w/o val"), and
+the rest of tuner's epoch — gathering the minibatches, forward, loss, backward — against the
+training matmuls ("core/mm").
 """
 
 from __future__ import annotations
@@ -145,11 +149,12 @@ def run_sklearn(cfg: Config, epochs: int) -> Run:
     return Run(seconds / epochs, float(clf.score(data.X_test, data.y_test)))
 
 
-def matmul_epoch_seconds(cfg: Config, epochs: int) -> float:
-    """Seconds per epoch of only the network's forward and backward matmuls.
+def matmul_epoch_seconds(cfg: Config, epochs: int) -> tuple[float, float]:
+    """Seconds per epoch of only the network's matmuls: training, and the validation pass.
 
     Per batch: ``H = X·W₁``, ``Z = H·W₂`` forward; ``∂W₂ = Hᵀ·Δ₂``, ``Δ₁ = Δ₂·W₂ᵀ``,
     ``∂W₁ = Xᵀ·Δ₁`` backward (no input gradient for the first layer), into preallocated outputs.
+    Validation: ``H = X_val·W₁``, ``Z = H·W₂`` on the whole split.
     """
     data, dtype, batch = cfg.data, np.dtype(cfg.dtype), cfg.size.batch_size
     n, n_in = data.X_train.shape
@@ -174,7 +179,15 @@ def matmul_epoch_seconds(cfg: Config, epochs: int) -> float:
             np.matmul(h.T, d2, out=gW2)
             np.matmul(d2, W2.T, out=d1)
             np.matmul(Xb.T, d1, out=gW1)
-    return (time.perf_counter() - started) / epochs
+    training = (time.perf_counter() - started) / epochs
+    X_val = data.validation[0]
+    H_val = np.empty((len(X_val), n_hidden), dtype)
+    Z_val = np.empty((len(X_val), n_out), dtype)
+    started = time.perf_counter()
+    for _ in range(epochs):
+        np.matmul(X_val, W1, out=H_val)
+        np.matmul(H_val, W2, out=Z_val)
+    return training, (time.perf_counter() - started) / epochs
 
 
 def parts_seconds(cfg: Config) -> tuple[float, float]:
@@ -210,7 +223,7 @@ class Samples:
 
     tuner: list[Run] = field(default_factory=list)
     sklearn: list[Run] = field(default_factory=list)
-    matmul: list[float] = field(default_factory=list)
+    matmul: list[tuple[float, float]] = field(default_factory=list)   # (training, validation)
     parts: list[tuple[float, float]] = field(default_factory=list)   # (validation, optimizer)
 
 
@@ -245,14 +258,17 @@ def summarise(cfg: Config, s: Samples) -> dict:
     skl = [r.epoch_seconds for r in s.sklearn]
     val = [v for v, _ in s.parts]
     step = [o for _, o in s.parts]
+    mm_train = [t for t, _ in s.matmul]
+    mm = [t + v for t, v in s.matmul]
     if len({r.accuracy for r in s.tuner}) > 1 or len({r.accuracy for r in s.sklearn}) > 1:
         raise RuntimeError("a seeded run changed its accuracy between repeats")
     acc_t, acc_s = s.tuner[0].accuracy, s.sklearn[0].accuracy
     row = dict(size=cfg.size.name, dtype=cfg.dtype, opt=cfg.opt.name, tuner=med(tuner),
                sklearn=med(skl), ratio=med(t / k for t, k in zip(tuner, skl)),
-               matmul=med(s.matmul), tm=med(t / m for t, m in zip(tuner, s.matmul)),
+               no_val=med((t - v) / k for t, v, k in zip(tuner, val, skl)),
+               matmul=med(mm), tm=med(t / m for t, m in zip(tuner, mm)),
                val=med(val), step=med(step),
-               core=med((t - v - o) / m for t, v, o, m in zip(tuner, val, step, s.matmul)),
+               core=med((t - v - o) / m for t, v, o, m in zip(tuner, val, step, mm_train)),
                acc_t=acc_t, acc_s=acc_s)
     target = cfg.size.ratio_target[cfg.dtype]
     verdicts = [f"tuner/sklearn {row['ratio']:.2f} <= {target}: "
@@ -271,7 +287,8 @@ def summarise(cfg: Config, s: Samples) -> dict:
 COLUMNS = (  # header, row key, width, format
     ("size", "size", 7, "s"), ("dtype", "dtype", 8, "s"), ("optimizer", "opt", 10, "s"),
     ("tuner ms", "tuner", 9, "ms"), ("sklearn ms", "sklearn", 11, "ms"),
-    ("ratio", "ratio", 7, ".2f"), ("matmul ms", "matmul", 10, "ms"),
+    ("ratio", "ratio", 7, ".2f"), ("w/o val", "no_val", 8, ".2f"),
+    ("matmul ms", "matmul", 10, "ms"),
     ("tuner/mm", "tm", 9, ".2f"), ("val ms", "val", 8, "ms"), ("opt ms", "step", 8, "ms"),
     ("core/mm", "core", 8, ".2f"),
     ("acc tuner", "acc_t", 10, ".4f"), ("acc sklearn", "acc_s", 12, ".4f"),
@@ -287,9 +304,11 @@ def print_table(rows: list[dict]) -> None:
         print("".join(f"{r[k]:<{w}}" if f == "s" else f"{1e3 * r[k]:>{w}.2f}" if f == "ms"
                       else f"{r[k]:>{w}{f}}" for _, k, w, f in COLUMNS))
     print("\nms: medians per epoch. ratio = tuner / sklearn, tuner/mm = tuner / matmul: medians "
-          "of the per-repeat ratios.\nval, opt: parts of tuner's epoch timed alone (the "
-          "validation pass after each epoch; the epoch's\noptimizer steps); core/mm = "
-          "(tuner − val − opt) / matmul: gathering, forward, loss and backward.")
+          "of the per-repeat ratios.\nmatmul: the products of tuner's epoch, training and "
+          "validation pass. val, opt: parts of tuner's\nepoch timed alone (the validation pass "
+          "after each epoch; the epoch's optimizer steps).\nw/o val = (tuner − val) / sklearn "
+          "(scikit-learn's epoch has no validation pass). core/mm = (tuner − val − opt)\n"
+          "/ training matmuls: gathering, forward, loss and backward.")
     print()
     for r in rows:
         print(f"{r['size']}/{r['dtype']}/{r['opt']}: {r['verdicts']}")
