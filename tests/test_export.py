@@ -18,7 +18,7 @@ import torch
 from torch.optim import lr_scheduler as torch_sched
 
 from tuner.cli import format_best
-from tuner.export import to_toml, to_torch
+from tuner.export import recommended, to_toml, to_torch
 from tuner.optim import OPTIMIZERS, create
 from tuner.schedules import create_schedule
 from tuner.service.space import resolve
@@ -285,3 +285,23 @@ def test_format_best_toml_and_torch(fmt, writer):
     best = best_of(config_of("nesterov-exponential-warmup"))
     assert format_best(best, fmt) == writer(best).rstrip("\n")
     assert not format_best(best, fmt).endswith("\n")
+
+
+def test_toml_and_torch_export_the_retrained_choice_when_there_is_one():
+    best = best_of(config_of("adam-defaults"))
+    chosen = config_of("nesterov-exponential-warmup")
+    best["retrained"] = {"trial": 4, "config": chosen, "val_metric": 0.9741,
+                         "seeds": [1001, 1002, 1003]}
+    assert recommended(best) == {**best, "trial": 4, "config": chosen, "value": 0.9741,
+                                 "seeds": 3}
+    text = format_best(best, "toml")
+    assert text.splitlines()[0] == ("# re-trained choice of study 'digits-mlp': trial 4, "
+                                    "validation accuracy 0.9741 (mean of 3 seeds)")
+    assert the_one_configuration(paste(text))[1] == chosen
+    code = format_best(best, "torch")
+    assert code.startswith("# re-trained choice of study 'digits-mlp': trial 4")
+    assert "torch.optim.SGD(model.parameters(), lr=" in code and "nesterov=True" in code
+    for empty in (None, {**best["retrained"], "val_metric": None}):   # none, or all diverged
+        best["retrained"] = empty
+        assert recommended(best) is best
+        assert format_best(best, "toml").startswith("# best of study 'digits-mlp': trial 17")

@@ -5,6 +5,7 @@ configurations and its stored record (tuner.service.retrain), and what `tuner la
 import json
 import math
 import sqlite3
+import tomllib
 
 import numpy as np
 import optuna
@@ -173,6 +174,15 @@ def test_best_json_keeps_its_keys_and_adds_the_retrained_choice(study):
     assert again["test_metrics"] == [r["test_metric"] for r in chosen["runs"]]
     assert [c["trial"] for c in again["candidates"]] == record["candidates"]
     assert all("test_metric" not in c for c in again["candidates"])   # chosen without test
+
+
+def test_toml_export_is_the_retrained_choice(study):
+    record = load(study["url"]).user_attrs[ATTR]
+    out = tuner("best", "again", "--storage", study["url"], "--format", "toml",
+                check=True).stdout
+    assert out.startswith(f"# re-trained choice of study 'again': trial {record['chosen']}, ")
+    config = load(study["url"]).trials[record["chosen"]].user_attrs["config"]
+    assert tomllib.loads(out)["search"]["lr"] == config["lr"]
 
 
 def test_the_launcher_prints_the_retrained_choice(study):

@@ -129,13 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def format_best(best: dict, fmt: str) -> str:
-    from .export import to_toml, to_torch
+    """``best`` (with its ``retrained`` choice, if any) as a table or JSON; TOML and PyTorch
+    code export the recommended configuration (:func:`tuner.export.recommended`)."""
+    from .export import recommended, to_toml, to_torch
     if fmt == "json":
         return json.dumps(best, indent=2)
     if fmt == "toml":
-        return to_toml(best).rstrip("\n")
+        return to_toml(recommended(best)).rstrip("\n")
     if fmt == "torch":
-        return to_torch(best).rstrip("\n")
+        return to_torch(recommended(best)).rstrip("\n")
     metric = best["metric"]
     rows = [("study", best["study"]), ("trial", best["trial"]),
             (f"validation {metric}", best["val_metric"]), (f"test {metric}", best["test_metric"]),

@@ -22,13 +22,34 @@ def _toml_value(value) -> str:
     return json.dumps(value)
 
 
+def recommended(best: dict) -> dict:
+    """The configuration to export from :func:`tuner.api.best_and_retrained`'s dict: the
+    re-trained choice when the study has one (what the launcher recommends: the top trials
+    re-trained on fresh seeds, see :mod:`tuner.service.retrain`), else the best trial. The
+    result is shaped like ``best``; ``value`` is then the choice's mean validation metric over
+    its seeds, and ``seeds`` their number."""
+    again = best.get("retrained")
+    if not again or again.get("val_metric") is None:
+        return best
+    return {**best, "trial": again["trial"], "config": again["config"],
+            "value": again["val_metric"], "seeds": len(again["seeds"])}
+
+
+def _origin(best: dict) -> str:
+    """A comment line naming where a configuration comes from."""
+    metric = best.get("metric") or "value"
+    if best.get("seeds"):
+        return (f"# re-trained choice of study {best['study']!r}: trial {best['trial']}, "
+                f"validation {metric} {best['value']} (mean of {best['seeds']} seeds)")
+    return f"# best of study {best['study']!r}: trial {best['trial']}, {metric} {best['value']}"
+
+
 def to_toml(best: dict) -> str:
     """The ``[search]`` tables that fix a spec to this configuration (paste over your own)."""
     config = best["config"]
     optimizer, schedule = config["optimizer"], config["schedule"]
     own = optimizer_arguments(optimizer)
-    lines = [f"# best of study {best['study']!r}: trial {best['trial']}, "
-             f"{best.get('metric') or 'value'} {best['value']}",
+    lines = [_origin(best),
              "[search]", f"optimizers = [{json.dumps(optimizer)}]",
              f"lr = {_toml_value(config['lr'])}", f"schedules = [{json.dumps(schedule)}]"]
     if config.get("warmup_epochs"):
@@ -84,11 +105,12 @@ def to_torch(best: dict, epochs: int | None = None) -> str:
     optimizer = config["optimizer"]
     entry = OPTIMIZERS[optimizer]
     if optimizer == "swats":
-        return ("# SWATS (Adam switching to SGD with momentum) has no torch.optim class; "
+        return (f"{_origin(best)}\n"
+                "# SWATS (Adam switching to SGD with momentum) has no torch.optim class; "
                 "tuner's own is tuner.optim.SWATS.\n"
                 f"# Its configuration: lr={config['lr']!r}, {config['optimizer_args']!r}\n")
     args = {"lr": config["lr"], **explicit_arguments(config)}
-    lines = ["import torch", "",
+    lines = [_origin(best), "import torch", "",
              "optimizer = " + _call(f"torch.optim.{entry.cls.__name__}", "model.parameters()", args)]
     schedule, sched_args = config["schedule"], dict(config["schedule_args"])
     epochs = epochs or best.get("epochs")
