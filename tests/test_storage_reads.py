@@ -1,13 +1,18 @@
 """tuner's storage layer over Optuna's: SQLite transactions that lock only to write, one shared
-read per trial, and a trial's parameters written in one transaction."""
+read per trial, a trial's start (parameters and first heartbeat) written in one transaction,
+and blocks of Optuna calls that commit as one."""
 
+import math
 import sqlite3
 import threading
 import time
 
 import optuna
 import pytest
+from optuna.storages._rdb import models
+from optuna.trial import TrialState
 
+from tuner.service.batch import write_trial_record
 from tuner.service.storage import OneReadStorage, SQLiteStorage, open_storage
 
 
@@ -74,14 +79,14 @@ def test_collected_parameters_are_written_together(sqlite_path):
     study = study_on(reads)
     outside = open_storage(url)
     trial = study.ask()
-    with reads.collecting_params():
+    with reads.collecting():
         values = {"a": trial.suggest_float("a", 0, 1), "b": trial.suggest_int("b", 1, 9),
                   "c": trial.suggest_categorical("c", ["x", "y"])}
         assert trial.suggest_float("a", 0, 1) == values["a"]      # the trial remembers them
     assert outside.get_trial(trial._trial_id).params == {}
-    reads.write_params()
+    reads.write_start(trial._trial_id)
     assert outside.get_trial(trial._trial_id).params == values
-    reads.write_params()                                           # nothing left to write
+    reads.write_start(trial._trial_id)                             # nothing left to write
     study.tell(trial, 0.5)
     assert study.best_trial.params == values
 
@@ -93,7 +98,95 @@ def test_a_collected_parameter_still_gets_optunas_checks(sqlite_path):
     first.suggest_float("a", 0, 1)
     study.tell(first, 0.0)
     trial = study.ask()
-    with reads.collecting_params():
+    with reads.collecting():
         trial.suggest_categorical("a", ["x"])        # another kind under the same name
     with pytest.raises(ValueError, match="Cannot set different distribution kind"):
-        reads.write_params()
+        reads.write_start(trial._trial_id)
+
+
+def has_heartbeat(storage, trial_id: int) -> bool:
+    with storage.scoped_session() as session:
+        return models.TrialHeartbeatModel.where_trial_id(trial_id, session) is not None
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed")   # tuner's worker beats
+def test_a_trial_starts_with_its_parameters_and_first_heartbeat_in_one_transaction(storage_url):
+    reads = OneReadStorage(open_storage(storage_url, heartbeat_interval=60, grace_period=120))
+    study = study_on(reads)
+    outside = open_storage(storage_url)
+    trial = study.ask()
+    with reads.collecting():
+        x = trial.suggest_float("x", 0, 1)
+        reads.set_trial_system_attr(trial._trial_id, "k", [1, 2])
+        assert reads.get_trial_system_attrs(trial._trial_id)["k"] == [1, 2]   # seen collected
+    before = outside.get_trial(trial._trial_id)
+    assert before.params == {} and "k" not in before.system_attrs
+    assert not has_heartbeat(outside, trial._trial_id)
+    reads.write_start(trial._trial_id)
+    after = outside.get_trial(trial._trial_id)
+    assert after.params == {"x": x} and after.system_attrs["k"] == [1, 2]
+    assert has_heartbeat(outside, trial._trial_id)
+
+
+def test_one_transaction_commits_at_its_end_and_rolls_back_as_a_whole(storage_url):
+    storage = open_storage(storage_url)
+    study = study_on(storage)
+    outside = open_storage(storage_url)
+    trial = study.ask()
+    with pytest.raises(RuntimeError):
+        with storage.one_transaction():
+            storage.set_study_user_attr(study._study_id, "a", 1)
+            write_trial_record(storage, trial._trial_id, {0: 0.5}, {"curve": [1.0]})
+            raise RuntimeError("after the writes")
+    assert outside.get_study_user_attrs(study._study_id) == {}
+    assert outside.get_trial(trial._trial_id).user_attrs == {}
+    with storage.one_transaction():
+        write_trial_record(storage, trial._trial_id, {0: 0.5}, {"curve": [1.0]})
+        assert outside.get_trial(trial._trial_id).user_attrs == {}      # not yet committed
+        study.tell(trial, 0.5)
+        assert outside.get_trial(trial._trial_id).state == TrialState.RUNNING
+    done = outside.get_trial(trial._trial_id)
+    assert done.state == TrialState.COMPLETE and done.user_attrs == {"curve": [1.0]}
+    assert done.intermediate_values == {0: 0.5} and done.value == 0.5
+
+
+def test_a_failed_call_inside_one_transaction_undoes_only_itself(storage_url):
+    """Optuna's own check (telling a finished trial) fails inside the block: that call writes
+    nothing, the block's other writes stand if the block goes on."""
+    storage = open_storage(storage_url)
+    study = study_on(storage)
+    outside = open_storage(storage_url)
+    trial = study.ask()
+    outside.set_trial_state_values(trial._trial_id, TrialState.FAIL)    # failed as stale
+    with storage.one_transaction():
+        storage.set_study_user_attr(study._study_id, "a", 1)
+        with pytest.raises((optuna.exceptions.UpdateFinishedTrialError, ValueError)):
+            write_trial_record(storage, trial._trial_id, {0: 0.5}, {"curve": [1.0]})
+        storage.set_study_user_attr(study._study_id, "b", 2)
+    assert outside.get_study_user_attrs(study._study_id) == {"a": 1, "b": 2}
+    assert outside.get_trial(trial._trial_id).user_attrs == {}
+
+
+def test_a_trial_record_reads_back_as_optunas_own_writes(storage_url):
+    """write_trial_record against Optuna's public API on a twin trial: the same values (NaN and
+    ±inf included) and attributes read back; a second write replaces steps and keys and adds
+    new ones, as Optuna's would."""
+    storage = open_storage(storage_url)
+    study = study_on(storage)
+    ours, theirs = study.ask()._trial_id, study.ask()._trial_id
+    writes = [({0: 0.5, 1: float("nan"), 2: float("inf"), 3: -float("inf")},
+               {"curve": [[1.0, 2.5]], "seed": 7, "note": "é"}),
+              ({1: 0.25, 4: 1e-300}, {"seed": 8, "run": {"epochs": 5}})]
+    for values, attrs in writes:
+        write_trial_record(storage, ours, values, attrs)
+        for step, value in values.items():
+            storage.set_trial_intermediate_value(theirs, step, value)
+        for key, value in attrs.items():
+            storage.set_trial_user_attr(theirs, key, value)
+    a, b = open_storage(storage_url).get_trial(ours), open_storage(storage_url).get_trial(theirs)
+    assert a.user_attrs == b.user_attrs == {"curve": [[1.0, 2.5]], "seed": 8, "note": "é",
+                                            "run": {"epochs": 5}}
+    assert str(a.intermediate_values) == str(b.intermediate_values) == \
+        "{0: 0.5, 1: 0.25, 2: inf, 3: -inf, 4: 1e-300}"
+    write_trial_record(storage, ours, {5: float("nan")}, {})
+    assert math.isnan(open_storage(storage_url).get_trial(ours).intermediate_values[5])

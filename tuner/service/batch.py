@@ -1,32 +1,35 @@
 """Writing a trial's buffered record to the RDB storage in one transaction.
 
 Optuna's public storage API commits every intermediate value and user attribute separately
-(one transaction each: 30 epochs and a dozen attributes are ~40 commits a trial). tuner buffers
-them and writes them together through the same per-row helpers Optuna uses inside its own
-methods (``_set_trial_intermediate_value_without_commit``, ``_set_trial_attr_without_commit``),
-so rows, value encodings and the "trial is still updatable" check are Optuna's own. Where those
-helpers are missing (another Optuna, another storage class) it falls back to the public API.
+(one transaction each: 30 epochs and a dozen attributes are ~40 commits a trial), and even its
+own per-row helpers make two queries a row (the trial, then the row) before writing it. tuner
+buffers a trial's values and attributes and writes them with Optuna's ORM models, in one
+transaction: one query for the trial (Optuna's "still updatable" check), one per table for the
+rows already there, then the new rows inserted together and the old ones updated. The rows and
+value encodings are Optuna's own (``TrialIntermediateValueModel``'s stored form for NaN and
+±inf, JSON for attributes), so Optuna reads them back as if it had written them. Storages that
+are not Optuna's RDB storage get the public API.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import optuna
+import sqlalchemy
 
 
 def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, float],
                        user_attrs: dict[str, Any]) -> None:
-    """Store ``intermediate_values`` (step → value) and ``user_attrs`` of a running trial.
+    """Store ``intermediate_values`` (step → value) and ``user_attrs`` of a running trial,
+    replacing any already stored under the same step or key.
 
     Raises ``optuna.exceptions.UpdateFinishedTrialError`` if the trial is no longer running
     (failed as stale meanwhile); nothing is written then.
     """
     rdb = getattr(storage, "_backend", storage)          # unwrap Optuna's _CachedStorage
-    batched = (isinstance(rdb, optuna.storages.RDBStorage)
-               and hasattr(rdb, "_set_trial_intermediate_value_without_commit")
-               and hasattr(rdb, "_set_trial_attr_without_commit"))
-    if not batched:
+    if not isinstance(rdb, optuna.storages.RDBStorage):
         for step, value in intermediate_values.items():
             storage.set_trial_intermediate_value(trial_id, step, value)
         for key, value in user_attrs.items():
@@ -34,9 +37,31 @@ def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, fl
         return
     from optuna.storages._rdb import models
     from optuna.storages._rdb.storage import _create_scoped_session
+    values = models.TrialIntermediateValueModel
+    steps = {}
+    for step, value in intermediate_values.items():
+        stored, kind = values.intermediate_value_to_stored_repr(value)
+        steps[step] = {"intermediate_value": stored, "intermediate_value_type": kind}
+    attrs = {key: {"value_json": json.dumps(value)} for key, value in user_attrs.items()}
     with _create_scoped_session(rdb.scoped_session, True) as session:
-        for step, value in intermediate_values.items():
-            rdb._set_trial_intermediate_value_without_commit(session, trial_id, step, value)
-        for key, value in user_attrs.items():
-            rdb._set_trial_attr_without_commit(session, models.TrialUserAttributeModel, trial_id,
-                                               key, value)
+        trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
+        rdb.check_trial_is_updatable(trial_id, trial.state)
+        _upsert(session, values, values.step, trial_id, steps)
+        _upsert(session, models.TrialUserAttributeModel, models.TrialUserAttributeModel.key,
+                trial_id, attrs)
+
+
+def _upsert(session, model, key_column, trial_id: int, rows: dict[Any, dict]) -> None:
+    """Rows of ``model`` for trial ``trial_id``: ``rows`` maps a ``key_column`` value to the
+    row's other columns; existing rows are updated, the others added (one query to tell)."""
+    if not rows:
+        return
+    query = sqlalchemy.select(model).where(model.trial_id == trial_id, key_column.in_(list(rows)))
+    existing = {getattr(row, key_column.key): row for row in session.scalars(query)}
+    for key, columns in rows.items():
+        row = existing.get(key)
+        if row is None:
+            session.add(model(trial_id=trial_id, **{key_column.key: key}, **columns))
+        else:
+            for name, value in columns.items():
+                setattr(row, name, value)

@@ -35,8 +35,9 @@ class Objective:
     Each epoch's validation metric is an Optuna intermediate value; with the median, percentile
     and successive-halving pruners the decision is taken in-process (see
     :mod:`tuner.service.pruning`) and the values are written in one transaction per
-    ``FLUSH_SECONDS`` and at the end (see :mod:`tuner.service.batch`), together with the trial's
-    user attributes:
+    ``FLUSH_SECONDS`` (see :mod:`tuner.service.batch`), together with the trial's user
+    attributes. The last ones are not written here: they are left in :attr:`record`, for the
+    caller to write with the trial's tell (the worker does, in one transaction). The attributes:
 
     - ``config``: optimizer, LR, its arguments, schedule and its arguments, warm-up epochs;
     - ``curve``: per epoch, train and validation loss, validation metric, the LR in force;
@@ -52,10 +53,14 @@ class Objective:
         self.spec = problem.spec
         self.versions = package_versions()
         self.stop_requested = False     # set by a signal: the trial stops after its epoch
+        self.record: tuple[int, dict[int, float], dict] | None = None
+        """After a call: ``(trial id, intermediate values, user attributes)`` still to write
+        (``write_trial_record``'s arguments), or None if the call failed before its end."""
 
     def __call__(self, trial: optuna.Trial, trials: list | None = None) -> float:
         """Train the configuration ``trial`` suggests; ``trials``, when given, are the study's
         trials as just read (the worker's one read), which the pruner then starts from."""
+        self.record = None
         spec, problem = self.spec, self.problem
         epochs = spec["training.epochs"]
         config = self.retry(spec.space.suggest, trial, epochs)
@@ -118,7 +123,7 @@ class Objective:
             test_loss, test_metric = evaluate(model, *problem.data.test, problem.metric)
             run.update(val_metric=history.final.val_metric, test_metric=test_metric,
                        test_loss=test_loss, pruned_reason=reason)
-        self.retry(write_trial_record, storage, trial._trial_id, pending, attrs)
+        self.record = (trial._trial_id, pending, attrs)
         if history.diverged:
             raise optuna.TrialPruned(f"diverged in epoch {history.diverged_epoch}")
         if reason == "interrupted":

@@ -9,6 +9,7 @@ pre-ping, connect and statement timeouts and a small pool. URLs are only ever sh
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sqlite3
@@ -26,6 +27,7 @@ from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import TrialState
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from ..errors import StorageError
 
@@ -85,7 +87,8 @@ def engine_kwargs(url: str, *, read_only: bool = False) -> dict:
     return kwargs
 
 
-# RDBStorage's methods that only read: their transactions begin deferred on SQLite.
+# RDBStorage's methods that only read: their transactions begin deferred on SQLite (as do
+# ClosingStorage.one_transaction(write=False) transactions).
 READ_ONLY_METHODS = (
     "get_study_id_from_name", "get_study_name_from_id", "get_study_directions",
     "get_study_user_attrs", "get_study_system_attrs", "get_trial_user_attrs",
@@ -116,6 +119,8 @@ class ClosingStorage(optuna.storages.RDBStorage):
       first beat) is stale once this process has seen it so for the grace period (by its own
       monotonic clock: no clocks compared). Optuna skips such trials, so they stayed RUNNING
       for ever, and workers waiting for the study's last trials never finished.
+
+    and one addition, :meth:`one_transaction`.
     """
 
     def __init__(self, *args, **kwargs):
@@ -141,6 +146,38 @@ class ClosingStorage(optuna.storages.RDBStorage):
         for trial_id in set(seen) - beatless:        # beating now, or finished
             seen.pop(trial_id, None)                 # (the heartbeat thread's janitor too)
         return stale + [t for t in sorted(beatless) if now - seen.setdefault(t, now) > grace]
+
+    @contextmanager
+    def one_transaction(self, *, write: bool = True):
+        """Inside, this thread's calls of Optuna's storage methods share one database
+        transaction, committed at the end (rolled back if the block raises).
+
+        Each method still runs its own code, checks and commit, but against a session joined to
+        this transaction in SQLAlchemy's ``join_transaction_mode="create_savepoint"``: its commit
+        releases a savepoint and its rollback returns to it, so each call stays all or nothing
+        as on its own, and the block as a whole too. Nothing is visible to others before the
+        end. ``write=False`` is for blocks that only read (on SQLite they then begin deferred,
+        not ``BEGIN IMMEDIATE``). Other threads are not affected; blocks do not nest.
+
+        Keep caches out of such a block when it may fail after a write: a write Optuna's
+        ``_CachedStorage`` caches (a created trial) would stay in its cache though rolled back.
+        """
+        registry = self.scoped_session.registry
+        outside = registry()                       # this thread's own session
+        with self.engine.connect() as conn:
+            _reading.depth = getattr(_reading, "depth", 0) + (not write)
+            try:
+                transaction = conn.begin()
+            finally:
+                _reading.depth -= not write
+            with transaction:
+                session = Session(bind=conn, join_transaction_mode="create_savepoint")
+                registry.set(session)
+                try:
+                    yield
+                finally:
+                    registry.set(outside)
+                    session.close()
 
 
 class SQLiteStorage(ClosingStorage):
@@ -168,19 +205,27 @@ for _name in READ_ONLY_METHODS:
 
 
 class OneReadStorage(_CachedStorage):
-    """The cached storage Optuna wraps an RDBStorage in, whose trial reads can be shared.
+    """The cached storage Optuna wraps an RDBStorage in, with a trial's start in few transactions.
 
-    Optuna's ``get_all_trials`` asks the database for new and unfinished trials on every call;
-    asking for a trial and sampling it makes five or six such calls (the waiting-trial queue,
-    the search-space intersection, TPE's constant-liar reads for each parameter). Inside
-    ``with storage.one_read():`` the first call per study reads the database and the later
-    ones, in the same thread, use that read. Outside, it is Optuna's ``_CachedStorage``.
+    - Optuna's ``get_all_trials`` asks the database for new and unfinished trials on every call;
+      asking for a trial and sampling it makes five or six such calls (the waiting-trial queue,
+      the search-space intersection, TPE's constant-liar reads for each parameter). Inside
+      ``with storage.one_read():`` the first call per study reads the database and the later
+      ones, in the same thread, use that read.
+    - The first ``get_trial`` of a trial this thread has just created (``optuna.Trial`` reads it
+      back at once) returns a copy of what creating it wrote, read from no database.
+    - Inside ``with storage.collecting():`` what sampling writes (each suggest call's parameter,
+      a sampler's trial system attributes) is only collected; :meth:`write_start` then writes
+      it together with the trial's first heartbeat, in one transaction.
+
+    Outside those, it is Optuna's ``_CachedStorage``.
     """
 
-    def __init__(self, backend: optuna.storages.RDBStorage):
+    def __init__(self, backend: ClosingStorage):
         super().__init__(backend)
         self._one_read = threading.local()
-        self._params = threading.local()
+        self._pending = threading.local()
+        self._created = threading.local()
 
     @contextmanager
     def one_read(self):
@@ -198,43 +243,77 @@ class OneReadStorage(_CachedStorage):
         if studies is not None:
             studies.add(study_id)              # after the read: a failed one is read again
 
+    def create_new_trial(self, study_id: int, template_trial=None) -> int:
+        trial_id = super().create_new_trial(study_id, template_trial)
+        self._created.trial_id = trial_id if template_trial is None else None
+        return trial_id
+
+    def get_trial(self, trial_id: int):
+        if getattr(self._created, "trial_id", None) == trial_id:
+            self._created.trial_id = None
+            with self._lock:
+                study_id, number = self._trial_id_to_study_id_and_number[trial_id]
+                return copy.deepcopy(self._studies[study_id].trials[number])
+        return super().get_trial(trial_id)
+
     @contextmanager
-    def collecting_params(self):
-        """Inside, ``set_trial_param`` (each suggest call) only collects; :meth:`write_params`
-        then writes what was collected in one transaction instead of one each."""
-        self._params.pending = getattr(self._params, "pending", None) or []
-        self._params.collecting = True
+    def collecting(self):
+        """Inside, ``set_trial_param`` and ``set_trial_system_attr`` only collect (reads of a
+        trial's system attributes see the collected ones); :meth:`write_start` writes them."""
+        pending = self._pending
+        pending.params = getattr(pending, "params", None) or []
+        pending.attrs = getattr(pending, "attrs", None) or []
+        pending.collecting = True
         try:
             yield
         finally:
-            self._params.collecting = False
+            pending.collecting = False
 
     def set_trial_param(self, trial_id: int, param_name: str, param_value_internal: float,
                         distribution) -> None:
-        if not getattr(self._params, "collecting", False):
+        if not getattr(self._pending, "collecting", False):
             return super().set_trial_param(trial_id, param_name, param_value_internal,
                                            distribution)
-        self._params.pending.append((trial_id, param_name, param_value_internal, distribution))
+        self._pending.params.append((trial_id, param_name, param_value_internal, distribution))
 
-    def write_params(self) -> None:
-        """Write the collected parameters (Optuna's checks included) in one transaction; they
-        stay collected until that commits, so a retried call writes them all."""
-        pending = getattr(self._params, "pending", None)
-        if not pending:
-            return
+    def set_trial_system_attr(self, trial_id: int, key: str, value) -> None:
+        if not getattr(self._pending, "collecting", False):
+            return super().set_trial_system_attr(trial_id, key, value)
+        self._pending.attrs.append((trial_id, key, value))
+
+    def get_trial_system_attrs(self, trial_id: int) -> dict:
+        attrs = dict(super().get_trial_system_attrs(trial_id))
+        attrs.update((key, value) for t, key, value in getattr(self._pending, "attrs", None) or []
+                     if t == trial_id)
+        return attrs
+
+    def write_start(self, trial_id: int) -> None:
+        """Write the collected parameters (Optuna's checks included) and system attributes, and,
+        with heartbeats on, trial ``trial_id``'s first heartbeat, in one transaction (see
+        :meth:`ClosingStorage.one_transaction`). What was collected stays collected until that
+        commits, so a retried call writes it all."""
         backend = self._backend
-        with self._lock, _create_scoped_session(backend.scoped_session, True) as session:
-            known = {}
-            for trial_id, name, value, distribution in pending:
-                study_id, _ = self._trial_id_to_study_id_and_number[trial_id]
-                cached = known.get(name) or self._studies[study_id].param_distribution.get(name)
-                backend._set_trial_param_without_commit(session, trial_id, name, value,
-                                                        distribution, cached)
-                known[name] = cached or distribution
-        for trial_id, name, _, distribution in pending:
-            study_id, _ = self._trial_id_to_study_id_and_number[trial_id]
+        params = getattr(self._pending, "params", None) or []
+        attrs = getattr(self._pending, "attrs", None) or []
+        with self._lock, backend.one_transaction():
+            with _create_scoped_session(backend.scoped_session, True) as session:
+                known = {}
+                for trial, name, value, distribution in params:
+                    study_id, _ = self._trial_id_to_study_id_and_number[trial]
+                    cached = known.get(name) or self._studies[study_id].param_distribution.get(name)
+                    backend._set_trial_param_without_commit(session, trial, name, value,
+                                                            distribution, cached)
+                    known[name] = cached or distribution
+                for trial, key, value in attrs:
+                    backend._set_trial_attr_without_commit(
+                        session, models.TrialSystemAttributeModel, trial, key, value)
+            if backend.heartbeat_interval:
+                backend.record_heartbeat(trial_id)
+        for trial, name, _, distribution in params:
+            study_id, _ = self._trial_id_to_study_id_and_number[trial]
             self._studies[study_id].param_distribution.setdefault(name, distribution)
-        pending.clear()
+        params.clear()
+        attrs.clear()
 
 
 def open_storage(url: str | None = None, *, heartbeat_interval: int | None = None,

@@ -21,6 +21,7 @@ import optuna
 from optuna.trial import TrialState
 
 from ..errors import StorageError
+from .batch import write_trial_record
 from .objective import Objective, TrialInterrupted
 from .problem import Problem, load_problem
 from .retry import Retry, root_cause
@@ -44,9 +45,10 @@ class WorkerReport:
 
 class Heartbeat:
     """Records the running trial's heartbeat every ``interval`` seconds from a thread (Optuna
-    starts one only inside ``study.optimize``; tuner drives trials with ask and tell), and with
-    each beat runs the ``janitor``, so stale trials are failed and queued again while every
-    worker is busy."""
+    starts one only inside ``study.optimize``; tuner drives trials with ask and tell), the first
+    one interval after the start (the trial's first beat is written with its parameters: see
+    :meth:`~tuner.service.storage.OneReadStorage.write_start`), and with each beat runs the
+    ``janitor``, so stale trials are failed and queued again while every worker is busy."""
 
     def __init__(self, storage, trial_id: int, interval: int | None, janitor=None):
         self.storage, self.trial_id, self.interval = storage, trial_id, interval
@@ -56,7 +58,7 @@ class Heartbeat:
 
     def run(self) -> None:
         failing = False
-        while not self.stop.is_set():
+        while not self.stop.wait(self.interval):
             try:
                 self.storage.record_heartbeat(self.trial_id)
                 if self.janitor is not None:
@@ -67,7 +69,6 @@ class Heartbeat:
                     log.warning("heartbeat of trial id %s missed: %s", self.trial_id,
                                 root_cause(e))
                 failing = True
-            self.stop.wait(self.interval)
 
     def __enter__(self):
         if self.interval:
@@ -114,11 +115,10 @@ class Worker:
                 reason = "stop requested"
                 break
             self.retry(self.fail_stale_trials)
-            attrs = self.retry(lambda: self.study.user_attrs)
-            budget, deadline = attrs["n_trials"], attrs.get("deadline")
             trial = None
-            with self.reads.one_read():    # the count, the ask and the sampling: one read
-                states = self.retry(count_states, self.study)
+            with self.reads.one_read():    # the budget, the count, the ask and the sampling
+                attrs, states = self.retry(self.status)
+                budget, deadline = attrs["n_trials"], attrs.get("deadline")
                 finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
                 running, waiting = states[TrialState.RUNNING], states[TrialState.WAITING]
                 if deadline is not None and time.time() >= deadline:
@@ -135,6 +135,12 @@ class Worker:
                 continue
             time.sleep(POLL_SECONDS)       # others' trials still run: one may come back
         return WorkerReport(self.study.study_name, ran, reason)
+
+    def status(self) -> tuple[dict, Counter]:
+        """The study's user attributes (its budget and deadline, which another ``tuner launch``
+        may change at any time) and its trials counted by state, read in one transaction."""
+        with self.storage.one_transaction(write=False):
+            return self.study.user_attrs, count_states(self.study)
 
     def fail_stale_trials(self) -> None:
         """Fail trials whose worker stopped beating, and queue them again (the janitor): at most
@@ -160,9 +166,9 @@ class Worker:
                                 trial.number)
         if sampler is not None:           # before the first suggest, which samples
             self.study.sampler = sampler
-        with self.reads.collecting_params():
+        with self.reads.collecting():
             self.retry(spec.space.suggest, trial, spec["training.epochs"])
-        self.retry(self.reads.write_params)     # all of them in one transaction
+        self.retry(self.reads.write_start, trial._trial_id)   # with the first heartbeat
         return trial
 
     def run_trial(self, trial: optuna.Trial, trials: list) -> TrialState:
@@ -184,19 +190,29 @@ class Worker:
                 state = TrialState.FAIL
                 log.exception("trial %d failed", trial.number)
         try:
-            frozen = self.retry(self.study.tell, trial, value, state=state)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            return self.discard(trial)
-        except ValueError as e:
-            if not str(e).startswith("Cannot tell a"):
+            frozen = self.retry(self.finish, trial, value, state)
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as e:
+            if isinstance(e, ValueError) and not str(e).startswith("Cannot tell a"):
                 raise
-            if not str(e).startswith("Cannot tell a FAIL"):   # a retried tell that got through
-                return state
-            return self.discard(trial)                         # failed as stale meanwhile
+            told = self.retry(self.storage.get_trial, trial._trial_id).state
+            if state != TrialState.FAIL and told == state:
+                return state                   # a retried finish whose first try got through
+            return self.discard(trial)         # failed as stale meanwhile
         if state == TrialState.FAIL and self.objective.stop_requested:
             self.retry(self.requeue, frozen)
             log.info("trial %d interrupted and queued again", trial.number)
         return state
+
+    def finish(self, trial: optuna.Trial, value: float | None,
+               state: TrialState) -> optuna.trial.FrozenTrial:
+        """Write the trial's final record (:attr:`Objective.record`) and tell its result, in one
+        transaction. The tell is Optuna's own, checks included: a trial no longer RUNNING (failed
+        as stale meanwhile) raises ``UpdateFinishedTrialError`` or ``ValueError``, and then
+        neither its record nor its result is written."""
+        with self.storage.one_transaction():
+            if self.objective.record is not None:
+                write_trial_record(self.reads, *self.objective.record)
+            return self.study.tell(trial, value, state=state)
 
     def discard(self, trial) -> TrialState:
         log.warning("trial %d was failed as stale while it ran (no heartbeat for the grace "
