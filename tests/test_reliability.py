@@ -63,16 +63,18 @@ def killed_workers_trial(url: str, study: str, victim, seconds: float = 4.0) -> 
 
 
 def test_a_worker_sigkilled_every_5_seconds_loses_no_trial(tmp_path, postgres_url):
-    """4 workers, 120 trials; every 5 s a random one is SIGKILLed and replaced: each trial it
-    was running is failed within 5 s and queued again (at most max_retry times), the budget is
-    met with nothing left running, and every worker never killed exits 0."""
+    """4 workers, 120 trials; every 5 s a random one (not the newest, which is still starting
+    up) is SIGKILLed and replaced: each trial it was running is failed within 5 s and queued
+    again (at most max_retry times), the budget is met with nothing left running, and every
+    worker never killed exits 0."""
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=120,
-                      epochs=130, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+                      epochs=200, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
     max_retry = load_spec(spec)["study.max_retry"]
     rng = random.Random(6)
     workers = [start_tuner("worker", spec, "--storage", postgres_url) for _ in range(4)]
     wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 4, 60, "four running trials")
     kills = []                                    # (when, the trial it was running or None)
+    replacement = None
     next_kill = time.monotonic() + 5
     while True:
         time.sleep(max(0.0, next_kill - time.monotonic()))
@@ -80,10 +82,12 @@ def test_a_worker_sigkilled_every_5_seconds_loses_no_trial(tmp_path, postgres_ur
         counts = states("cheap", postgres_url)
         if finished(counts) + counts["RUNNING"] >= 120:
             break                                  # no worker asks for another trial
-        victim = rng.choice(workers)
+        # not the worker the last kill started: still starting up, it would run no trial yet
+        victim = rng.choice([w for w in workers if w is not replacement])
         when = datetime.now()                      # Optuna's clock: local, naive
         kills.append((when, killed_workers_trial(postgres_url, "cheap", victim)))
-        workers[workers.index(victim)] = start_tuner("worker", spec, "--storage", postgres_url)
+        replacement = start_tuner("worker", spec, "--storage", postgres_url)
+        workers[workers.index(victim)] = replacement
     logs = [w.communicate(timeout=300)[1] for w in workers]
     assert [w.returncode for w in workers] == [0] * 4, logs
     assert not any("Traceback" in log for log in logs)
