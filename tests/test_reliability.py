@@ -132,7 +132,8 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_pat
 def test_workers_survive_a_postgresql_restart_and_a_5_second_stop(tmp_path, postgres_server,
                                                                    postgres_url):
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=12,
-                      epochs=150, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+                      epochs=600, lr="[1e-3, 1e-2]",   # trials of ~1 s: the study outlasts the
+                      study_extra='pruner = "none"')  # restart and the stop
     workers = [start_tuner("--log-level", "INFO", "worker", spec, "--storage", postgres_url)
                for _ in range(2)]
     wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 2, 60, "two running trials")
@@ -217,24 +218,25 @@ def test_a_paused_worker_discards_its_stale_result_and_carries_on(tmp_path, post
 
 
 def test_a_killed_workers_last_trial_is_retried_and_the_budget_met(tmp_path, sqlite_url):
-    # Budget 2: the victim runs trial 0, the other worker trial 1 and then has nothing to ask
-    # for; the victim is killed, so trial 0 is the last one and only the janitor can save it.
+    # Budget 2: two workers start together and each runs one trial; one is killed, the other
+    # finishes its trial and then has nothing to ask for, so the killed worker's trial is the
+    # last one and only the janitor can save it. Trials run for seconds, so both overlap
+    # whatever the start-up times.
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=2,
-                      epochs=1000, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
-    victim = start_tuner("worker", spec, "--storage", sqlite_url)
-    wait_for(lambda: states("cheap", sqlite_url)["RUNNING"] == 1, 60, "the victim's trial")
-    other = start_tuner("worker", spec, "--storage", sqlite_url)
+                      epochs=3000, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+    victim, other = (start_tuner("worker", spec, "--storage", sqlite_url) for _ in range(2))
     wait_for(lambda: states("cheap", sqlite_url)["RUNNING"] == 2, 60, "both trials running")
     victim.kill()
     killed_at = time.monotonic()
     victim.wait()
     wait_for(lambda: states("cheap", sqlite_url)["FAIL"] == 1, 3 + 5, "the stale trial failed")
+    assert time.monotonic() - killed_at > 3                          # not before the grace period
     _, log = other.communicate(timeout=300)
     assert other.returncode == 0, log
     study = optuna.load_study(study_name="cheap", storage=sqlite_url)
-    failed = [t for t in study.trials if t.state.name == "FAIL"]
-    assert failed[0].number == 0 and time.monotonic() - killed_at > 3
-    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == 0]
+    failed = [t.number for t in study.trials if t.state.name == "FAIL"]
+    assert len(failed) == 1 and failed[0] in (0, 1)          # the killed worker's (the other beat)
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == failed[0]]
     assert len(retried) == 1 and retried[0].state.name == "COMPLETE"
     counts = states("cheap", sqlite_url)
     assert finished(counts) == 2 and counts["RUNNING"] == 0 and counts["WAITING"] == 0
