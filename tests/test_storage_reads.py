@@ -9,6 +9,7 @@ import time
 
 import optuna
 import pytest
+import sqlalchemy
 from optuna.storages._rdb import models
 from optuna.trial import TrialState
 
@@ -190,3 +191,23 @@ def test_a_trial_record_reads_back_as_optunas_own_writes(storage_url):
         "{0: 0.5, 1: 0.25, 2: inf, 3: -inf, 4: 1e-300}"
     write_trial_record(storage, ours, {5: float("nan")}, {})
     assert math.isnan(open_storage(storage_url).get_trial(ours).intermediate_values[5])
+
+
+def test_a_just_created_trial_is_read_back_from_what_creating_it_wrote(sqlite_path):
+    """optuna.Trial reads a trial back as soon as it is created: that first read comes from the
+    created row, not the database (later reads do query it), and equals the stored trial."""
+    url = f"sqlite:///{sqlite_path}"
+    reads = OneReadStorage(open_storage(url))
+    study = study_on(reads)
+    statements = []
+    sqlalchemy.event.listen(reads._backend.engine, "before_cursor_execute",
+                            lambda *args: statements.append(args[2]))
+    trial_id = reads.create_new_trial(study._study_id)
+    del statements[:]
+    first = reads.get_trial(trial_id)
+    assert statements == []
+    assert first == open_storage(url).get_trial(trial_id)
+    first.params["x"] = 1.0                          # a copy: the cache is not changed
+    reads.get_trial(trial_id)
+    assert statements != []                          # the second read asks the database
+    assert reads.get_trial(trial_id).params == {}

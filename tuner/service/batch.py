@@ -37,16 +37,16 @@ def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, fl
         return
     from optuna.storages._rdb import models
     from optuna.storages._rdb.storage import _create_scoped_session
-    values = models.TrialIntermediateValueModel
+    value_model = models.TrialIntermediateValueModel
     steps = {}
     for step, value in intermediate_values.items():
-        stored, kind = values.intermediate_value_to_stored_repr(value)
+        stored, kind = value_model.intermediate_value_to_stored_repr(value)
         steps[step] = {"intermediate_value": stored, "intermediate_value_type": kind}
     attrs = {key: {"value_json": json.dumps(value)} for key, value in user_attrs.items()}
     with _create_scoped_session(rdb.scoped_session, True) as session:
         trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
         rdb.check_trial_is_updatable(trial_id, trial.state)
-        _upsert(session, values, values.step, trial_id, steps)
+        _upsert(session, value_model, value_model.step, trial_id, steps)
         _upsert(session, models.TrialUserAttributeModel, models.TrialUserAttributeModel.key,
                 trial_id, attrs)
 

@@ -98,13 +98,20 @@ READ_ONLY_METHODS = (
 _reading = threading.local()
 
 
+@contextmanager
+def _reading_only(reading: bool = True):
+    """Inside (when ``reading``), transactions this thread begins on SQLite begin deferred."""
+    _reading.depth = getattr(_reading, "depth", 0) + reading
+    try:
+        yield
+    finally:
+        _reading.depth -= reading
+
+
 def _deferred(name: str):
     def method(self, *args, **kwargs):
-        _reading.depth = getattr(_reading, "depth", 0) + 1
-        try:
+        with _reading_only():
             return getattr(super(SQLiteStorage, self), name)(*args, **kwargs)
-        finally:
-            _reading.depth -= 1
     method.__name__ = name
     return method
 
@@ -165,11 +172,8 @@ class ClosingStorage(optuna.storages.RDBStorage):
         registry = self.scoped_session.registry
         outside = registry()                       # this thread's own session
         with self.engine.connect() as conn:
-            _reading.depth = getattr(_reading, "depth", 0) + (not write)
-            try:
+            with _reading_only(not write):
                 transaction = conn.begin()
-            finally:
-                _reading.depth -= not write
             with transaction:
                 session = Session(bind=conn, join_transaction_mode="create_savepoint")
                 registry.set(session)
