@@ -20,7 +20,14 @@ from torch.optim import lr_scheduler as torch_sched
 
 from tuner.optim import OPTIMIZERS, create
 from tuner.schedules import SCHEDULES, create_schedule
-from tuner.service.samplers import PRUNERS, SAMPLERS, make_pruner, make_sampler
+from tuner.service.samplers import (
+    PRUNERS,
+    SAMPLERS,
+    SEEDED_PER_TRIAL,
+    make_pruner,
+    make_sampler,
+    seed_for_trial,
+)
 from tuner.service.space import (
     INTEGER_ARGS,
     LOG_SCALE,
@@ -554,6 +561,44 @@ def test_every_sampler_runs_trials_of_the_conditional_space(name):
         study = optuna.create_study(sampler=make_sampler(name, 0, space))
         study.optimize(objective, n_trials=12)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 12
+
+
+@pytest.mark.parametrize("name", sorted(SEEDED_PER_TRIAL))
+def test_a_sampler_seeded_for_each_trial_draws_as_a_fresh_sampler_with_that_seed(name):
+    """The worker keeps one sampler and reseeds it before each trial (so it keeps its caches);
+    every trial must draw what a new sampler seeded with seed + number draws, as before. 30
+    trials: TPE's and CMA-ES's own models start after their startup trials."""
+    space = space_of(MOMENTUM_SPACE)
+
+    def run(sampler_for):
+        study = optuna.create_study(sampler=make_sampler(name, 7, space))
+        for _ in range(30):
+            trial = study.ask()
+            study.sampler = sampler_for(study, trial.number)
+            config = space.suggest(trial, EPOCHS)
+            study.tell(trial, np.log(config["lr"]) ** 2 + trial.number % 3)
+        return [t.params for t in study.trials]
+
+    def reseeded(study, number):
+        seed_for_trial(study.sampler, name, 7, number)
+        return study.sampler
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh = run(lambda study, number: make_sampler(name, 7 + number, space))
+        kept = run(reseeded)
+    assert kept == fresh
+    assert len({p["lr"] for p in kept}) == 30
+
+
+def test_samplers_seeded_per_study_are_left_alone():
+    space = space_of(GRID_SEARCH, sampler="grid")
+    sampler = make_sampler("grid", 0, space)
+    state = dict(vars(sampler))
+    seed_for_trial(sampler, "grid", 0, 5)
+    assert vars(sampler) == state
+    with pytest.raises(TypeError, match="cannot reseed a GridSampler"):
+        seed_for_trial(sampler, "tpe", 0, 5)
 
 
 def test_samplers_and_pruners_are_optuna_objects():

@@ -25,7 +25,7 @@ from .batch import write_trial_record
 from .objective import Objective, TrialInterrupted
 from .problem import Problem, load_problem
 from .retry import Retry, root_cause
-from .samplers import trial_sampler
+from .samplers import seed_for_trial
 from .spec import Spec
 from .storage import OneReadStorage, open_storage
 from .study import open_study
@@ -155,17 +155,15 @@ class Worker:
             optuna.storages.fail_stale_trials(self.study)
 
     def ask(self) -> optuna.Trial:
-        """A new (or re-queued) trial with its parameters sampled (by a sampler seeded for
-        this trial: see :func:`~tuner.service.samplers.trial_sampler`): the objective's own
-        ``suggest`` calls then return them without sampling again."""
+        """A new (or re-queued) trial with its parameters sampled (by the study's sampler
+        seeded for this trial: see :func:`~tuner.service.samplers.seed_for_trial`): the
+        objective's own ``suggest`` calls then return them without sampling again."""
         with warnings.catch_warnings():   # tuner records heartbeats itself (see Heartbeat)
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
             trial = self.retry(self.study.ask)
         spec = self.problem.spec
-        sampler = trial_sampler(spec["study.sampler"], spec["study.seed"], spec.space,
-                                trial.number)
-        if sampler is not None:           # before the first suggest, which samples
-            self.study.sampler = sampler
+        seed_for_trial(self.study.sampler, spec["study.sampler"], spec["study.seed"],
+                       trial.number)      # before the first suggest, which samples
         with self.reads.collecting():
             self.retry(spec.space.suggest, trial, spec["training.epochs"])
         self.retry(self.reads.write_start, trial._trial_id)   # with the first heartbeat
