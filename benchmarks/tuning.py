@@ -902,6 +902,7 @@ def profile_targets() -> list[tuple[str, object, str]]:
          "finish"),
         ("tell", study, "_tell_with_warning"),
         ("tell", _optimize, "_tell_with_warning"),
+        ("tell", worker, "_tell_with_warning"),
         ("Study.get_trials", study.Study, "get_trials"),
         ("  worker loop: count_states", worker, "count_states"),
         ("worker loop: fail_stale_trials", worker.Worker, "fail_stale_trials"),

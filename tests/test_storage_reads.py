@@ -105,6 +105,44 @@ def test_a_collected_parameter_still_gets_optunas_checks(sqlite_path):
         reads.write_start(trial._trial_id)
 
 
+def test_a_collected_parameter_is_checked_against_another_workers_distribution(sqlite_path):
+    """The study's distribution under a name that only another process wrote (this one never
+    saw it) is read from the database and checked as Optuna checks it."""
+    url = f"sqlite:///{sqlite_path}"
+    other = study_on(open_storage(url))
+    first = other.ask()
+    first.suggest_float("a", 0, 1)
+    other.tell(first, 0.0)
+    reads = OneReadStorage(open_storage(url))
+    study = study_on(reads)
+    wrong, fine = study.ask(), study.ask()
+    with reads.collecting():
+        wrong.suggest_int("a", 0, 1)
+    with pytest.raises(ValueError, match="Cannot set different distribution kind"):
+        reads.write_start(wrong._trial_id)
+    with reads.collecting():
+        fine.suggest_float("a", 0, 1)
+    reads.write_start(fine._trial_id)
+    outside = open_storage(url)
+    assert outside.get_trial(wrong._trial_id).params == {}
+    assert set(outside.get_trial(fine._trial_id).params) == {"a"}
+
+
+def test_parameters_of_a_trial_failed_meanwhile_are_refused_and_not_written(sqlite_path):
+    url = f"sqlite:///{sqlite_path}"
+    reads = OneReadStorage(open_storage(url))
+    study = study_on(reads)
+    trial = study.ask()
+    with reads.collecting():
+        trial.suggest_float("a", 0, 1)
+        trial.suggest_categorical("b", ["x", "y"])
+    outside = open_storage(url)
+    outside.set_trial_state_values(trial._trial_id, TrialState.FAIL)     # failed as stale
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        reads.write_start(trial._trial_id)
+    assert outside.get_trial(trial._trial_id).params == {}
+
+
 def has_heartbeat(storage, trial_id: int) -> bool:
     with storage.scoped_session() as session:
         return models.TrialHeartbeatModel.where_trial_id(trial_id, session) is not None

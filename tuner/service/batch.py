@@ -1,4 +1,4 @@
-"""Writing a trial's buffered record to the RDB storage in one transaction.
+"""Writing a trial's buffered parameters and record to the RDB storage, a query per table.
 
 Optuna's public storage API commits every intermediate value and user attribute separately
 (one transaction each: 30 epochs and a dozen attributes are ~40 commits a trial), and even its
@@ -9,6 +9,9 @@ rows already there, then the new rows inserted together and the old ones updated
 value encodings are Optuna's own (``TrialIntermediateValueModel``'s stored form for NaN and
 ±inf, JSON for attributes), so Optuna reads them back as if it had written them. Storages that
 are not Optuna's RDB storage get the public API.
+
+The parameters a sampler chose for a new trial are written the same way
+(:func:`write_trial_params`): Optuna's own checks, then one INSERT for all of them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from typing import Any
 
 import optuna
 import sqlalchemy
+from optuna.distributions import (
+    BaseDistribution,
+    check_distribution_compatibility,
+    distribution_to_json,
+    json_to_distribution,
+)
 
 
 def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, float],
@@ -51,17 +60,48 @@ def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, fl
                 trial_id, attrs)
 
 
+def write_trial_params(rdb: optuna.storages.RDBStorage, session, trial_id: int,
+                       params: list[tuple[str, float, BaseDistribution, BaseDistribution | None]]
+                       ) -> None:
+    """Add the parameters ``(name, internal value, distribution, previous distribution or
+    None)`` to running trial ``trial_id`` in ``session``, with the checks of Optuna's
+    ``RDBStorage.set_trial_param``: the trial still updatable (``UpdateFinishedTrialError``;
+    checked once, not once a parameter), and each distribution compatible with the one the
+    study already uses under that name (``ValueError``): ``previous`` when the caller knows it,
+    else the distribution stored with any trial of the study. One INSERT for all of them."""
+    if not params:
+        return
+    from optuna.storages._rdb import models
+    trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
+    rdb.check_trial_is_updatable(trial_id, trial.state)
+    rows = []
+    for name, value, distribution, previous in params:
+        if previous is None:
+            stored = session.scalars(
+                sqlalchemy.select(models.TrialParamModel.distribution_json)
+                .join(models.TrialModel)
+                .where(models.TrialModel.study_id == trial.study_id,
+                       models.TrialParamModel.param_name == name).limit(1)).first()
+            previous = json_to_distribution(stored) if stored is not None else None
+        if previous is not None:
+            check_distribution_compatibility(previous, distribution)
+        rows.append({"trial_id": trial_id, "param_name": name, "param_value": value,
+                     "distribution_json": distribution_to_json(distribution)})
+    session.execute(sqlalchemy.insert(models.TrialParamModel), rows)
+
+
 def _upsert(session, model, key_column, trial_id: int, rows: dict[Any, dict]) -> None:
     """Rows of ``model`` for trial ``trial_id``: ``rows`` maps a ``key_column`` value to the
-    row's other columns; existing rows are updated, the others added (one query to tell)."""
+    row's other columns; existing rows are updated, the others inserted together (one query
+    to tell, one to insert)."""
     if not rows:
         return
     query = sqlalchemy.select(model).where(model.trial_id == trial_id, key_column.in_(list(rows)))
     existing = {getattr(row, key_column.key): row for row in session.scalars(query)}
-    for key, columns in rows.items():
-        row = existing.get(key)
-        if row is None:
-            session.add(model(trial_id=trial_id, **{key_column.key: key}, **columns))
-        else:
-            for name, value in columns.items():
-                setattr(row, name, value)
+    new = [{"trial_id": trial_id, key_column.key: key, **columns}
+           for key, columns in rows.items() if key not in existing]
+    if new:
+        session.execute(sqlalchemy.insert(model), new)
+    for key, row in existing.items():
+        for name, value in rows[key].items():
+            setattr(row, name, value)

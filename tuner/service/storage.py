@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ..errors import StorageError
+from .batch import write_trial_params
 
 DEFAULT_STORAGE = "sqlite:///tuner.db"
 SQLITE_BUSY_TIMEOUT = 60.0      # seconds a writer waits for the lock
@@ -263,10 +264,10 @@ class OneReadStorage(_CachedStorage):
     @contextmanager
     def collecting(self):
         """Inside, ``set_trial_param`` and ``set_trial_system_attr`` only collect (reads of a
-        trial's system attributes see the collected ones); :meth:`write_start` writes them."""
+        trial's system attributes see the collected ones); :meth:`write_start` writes them.
+        Each block starts a new collection (what a refused ``write_start`` left is dropped)."""
         pending = self._pending
-        pending.params = getattr(pending, "params", None) or []
-        pending.attrs = getattr(pending, "attrs", None) or []
+        pending.params, pending.attrs = [], []
         pending.collecting = True
         try:
             yield
@@ -301,13 +302,13 @@ class OneReadStorage(_CachedStorage):
         attrs = getattr(self._pending, "attrs", None) or []
         with self._lock, backend.one_transaction():
             with _create_scoped_session(backend.scoped_session, True) as session:
-                known = {}
+                by_trial: dict[int, list] = {}
                 for trial, name, value, distribution in params:
                     study_id, _ = self._trial_id_to_study_id_and_number[trial]
-                    cached = known.get(name) or self._studies[study_id].param_distribution.get(name)
-                    backend._set_trial_param_without_commit(session, trial, name, value,
-                                                            distribution, cached)
-                    known[name] = cached or distribution
+                    known = self._studies[study_id].param_distribution.get(name)
+                    by_trial.setdefault(trial, []).append((name, value, distribution, known))
+                for trial, rows in by_trial.items():
+                    write_trial_params(backend, session, trial, rows)
                 for trial, key, value in attrs:
                     backend._set_trial_attr_without_commit(
                         session, models.TrialSystemAttributeModel, trial, key, value)

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import optuna
+from optuna.study._tell import _tell_with_warning
 from optuna.trial import TrialState
 
 from ..errors import StorageError
@@ -188,7 +189,7 @@ class Worker:
                 state = TrialState.FAIL
                 log.exception("trial %d failed", trial.number)
         try:
-            frozen = self.retry(self.finish, trial, value, state)
+            self.retry(self.finish, trial, value, state)
         except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as e:
             if isinstance(e, ValueError) and not str(e).startswith("Cannot tell a"):
                 raise
@@ -197,28 +198,30 @@ class Worker:
                 return state                   # a retried finish whose first try got through
             return self.discard(trial)         # failed as stale meanwhile
         if state == TrialState.FAIL and self.objective.stop_requested:
-            self.retry(self.requeue, frozen)
+            self.retry(self.requeue, trial._trial_id)
             log.info("trial %d interrupted and queued again", trial.number)
         return state
 
-    def finish(self, trial: optuna.Trial, value: float | None,
-               state: TrialState) -> optuna.trial.FrozenTrial:
+    def finish(self, trial: optuna.Trial, value: float | None, state: TrialState) -> None:
         """Write the trial's final record (:attr:`Objective.record`) and tell its result, in one
         transaction. The tell is Optuna's own, checks included: a trial no longer RUNNING (failed
         as stale meanwhile) raises ``UpdateFinishedTrialError`` or ``ValueError``, and then
-        neither its record nor its result is written."""
+        neither its record nor its result is written. (It is the function ``study.tell`` and
+        ``study.optimize`` call; ``study.tell`` would then read the trial once more, to return
+        it.)"""
         with self.storage.one_transaction():
             if self.objective.record is not None:
                 write_trial_record(self.reads, *self.objective.record)
-            return self.study.tell(trial, value, state=state)
+            _tell_with_warning(self.study, trial, value, state)
 
     def discard(self, trial) -> TrialState:
         log.warning("trial %d was failed as stale while it ran (no heartbeat for the grace "
                     "period); its result is discarded and the trial runs again", trial.number)
         return TrialState.FAIL
 
-    def requeue(self, frozen) -> None:
+    def requeue(self, trial_id: int) -> None:
         """Queue an interrupted trial again, as the stale-trial retry does."""
+        frozen = self.storage.get_trial(trial_id)
         callback = self.storage.get_heartbeat_stale_trial_callback()
         if callback is not None:
             callback(self.study, frozen)
