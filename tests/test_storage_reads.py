@@ -249,3 +249,73 @@ def test_a_just_created_trial_is_read_back_from_what_creating_it_wrote(sqlite_pa
     reads.get_trial(trial_id)
     assert statements != []                          # the second read asks the database
     assert reads.get_trial(trial_id).params == {}
+
+
+def varied_trials(storage) -> optuna.Study:
+    """A study holding every kind of trial row: each state, every distribution kind, NaN and
+    ±inf values, nested attributes, a re-queued trial's system attributes."""
+    study = study_on(storage, "varied")
+
+    def suggest_all(trial):
+        trial.suggest_float("lr", 1e-5, 1.0, log=True)
+        trial.suggest_float("m", 0.0, 1.0, step=0.25)
+        trial.suggest_int("k", 1, 9)
+        trial.suggest_int("n", 2, 64, log=True)
+        trial.suggest_categorical("opt", ["sgd", None, 3, 1.5, True])
+
+    for number, (state, steps) in enumerate([
+            (TrialState.COMPLETE, [0.5, math.nan, math.inf, -math.inf]),
+            (TrialState.PRUNED, [0.25, 0.125]), (TrialState.FAIL, []),
+            (TrialState.COMPLETE, [])]):
+        trial = study.ask()
+        suggest_all(trial)
+        for step, value in enumerate(steps):
+            trial.report(value, step)
+        trial.set_user_attr("curve", {"loss": [1.0, 0.5], "note": "é", "none": None})
+        trial.set_user_attr("n", number)
+        storage.set_trial_system_attr(trial._trial_id, "sys", [number, {"a": 1}])
+        study.tell(trial, math.inf if number == 3 else 0.1 * number
+                   if state == TrialState.COMPLETE else None, state=state)
+    study.enqueue_trial({"lr": 0.01, "k": 3}, user_attrs={"queued": True})
+    running = study.ask()                       # the queued trial, now RUNNING
+    running.suggest_float("lr", 1e-5, 1.0, log=True)
+    study.enqueue_trial({"lr": 0.02})           # WAITING
+    return study
+
+
+def same(trials, expected) -> bool:
+    """Equal FrozenTrials, NaN equal to NaN, every dict in the same order (repr compares all)."""
+    assert len(trials) == len(expected)
+    return all(repr(vars(a)) == repr(vars(b)) for a, b in zip(trials, expected))
+
+
+def test_trials_read_with_a_select_per_table_equal_optunas_own_reads(storage_url):
+    """ClosingStorage reads trials without Optuna's ORM loading (get_trial, _get_trials and so
+    get_all_trials and the cached storage's incremental reads): every FrozenTrial must equal the
+    one Optuna's RDBStorage builds from the same rows, in every form of the query."""
+    ours = open_storage(storage_url)
+    study = varied_trials(ours)
+    plain = optuna.storages.RDBStorage(storage_url.replace("postgresql://",
+                                                           "postgresql+psycopg://"))
+    study_id = study._study_id
+    expected = plain.get_all_trials(study_id, deepcopy=False)
+    assert {t.state for t in expected} == {TrialState.COMPLETE, TrialState.PRUNED,
+                                           TrialState.FAIL, TrialState.RUNNING,
+                                           TrialState.WAITING}
+    assert same(ours.get_all_trials(study_id, deepcopy=False), expected)
+    for trial in expected:
+        assert same([ours.get_trial(trial._trial_id)], [trial])
+    ids = [t._trial_id for t in expected]
+    for states in [(TrialState.COMPLETE,), (TrialState.RUNNING, TrialState.WAITING), ()]:
+        assert same(ours._get_trials(study_id, states, set(), -1),
+                    plain._get_trials(study_id, states, set(), -1))
+    for included, greater in [({ids[1], ids[3]}, ids[3]), (set(), ids[2]), ({ids[0]}, -1),
+                              ({ids[-1]}, ids[1])]:
+        assert same(ours._get_trials(study_id, None, included, greater),
+                    plain._get_trials(study_id, None, included, greater))
+    with pytest.raises(KeyError):
+        ours.get_trial(max(ids) + 100)
+    with pytest.raises(KeyError):
+        ours._get_trials(study_id + 100, None, set(), -1)
+    reads = OneReadStorage(ours)                 # what a worker's study reads through
+    assert same(reads.get_all_trials(study_id), expected)

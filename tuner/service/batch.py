@@ -11,7 +11,10 @@ value encodings are Optuna's own (``TrialIntermediateValueModel``'s stored form 
 are not Optuna's RDB storage get the public API.
 
 The parameters a sampler chose for a new trial are written the same way
-(:func:`write_trial_params`): Optuna's own checks, then one INSERT for all of them.
+(:func:`write_trial_params`): Optuna's own checks, then one INSERT for all of them. And trials
+are read back the same way (:func:`read_trials`): a SELECT per table of Optuna's models, the
+rows turned into ``FrozenTrial`` objects as Optuna's ``RDBStorage`` builds them, without its
+ORM loading (a worker reads the study's new trials before every trial it runs).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from optuna.distributions import (
     distribution_to_json,
     json_to_distribution,
 )
+from optuna.storages._rdb import models
+from optuna.trial import FrozenTrial
 
 
 def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, float],
@@ -44,7 +49,6 @@ def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, fl
         for key, value in user_attrs.items():
             storage.set_trial_user_attr(trial_id, key, value)
         return
-    from optuna.storages._rdb import models
     from optuna.storages._rdb.storage import _create_scoped_session
     value_model = models.TrialIntermediateValueModel
     steps = {}
@@ -71,7 +75,6 @@ def write_trial_params(rdb: optuna.storages.RDBStorage, session, trial_id: int,
     else the distribution stored with any trial of the study. One INSERT for all of them."""
     if not params:
         return
-    from optuna.storages._rdb import models
     trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
     rdb.check_trial_is_updatable(trial_id, trial.state)
     rows = []
@@ -105,3 +108,50 @@ def _upsert(session, model, key_column, trial_id: int, rows: dict[Any, dict]) ->
     for key, row in existing.items():
         for name, value in rows[key].items():
             setattr(row, name, value)
+
+
+def read_trials(session, where) -> list[FrozenTrial]:
+    """The trials matching ``where`` (a condition on ``TrialModel``'s columns), in trial id
+    order, each as ``RDBStorage._build_frozen_trial_from_trial_model`` builds it (the same
+    objects, compared equal in the tests): one SELECT of the trials, one per table of their
+    parameters, values, attributes and intermediate values, in ``session``'s transaction."""
+    conn = session.connection()
+    trials = models.TrialModel.__table__
+    rows = conn.execute(sqlalchemy.select(trials).where(where).order_by(trials.c.trial_id)).all()
+    if not rows:
+        return []
+    chosen = sqlalchemy.select(trials.c.trial_id).where(where)
+    related = {}
+    for name, model in (("params", models.TrialParamModel), ("values", models.TrialValueModel),
+                        ("user", models.TrialUserAttributeModel),
+                        ("system", models.TrialSystemAttributeModel),
+                        ("steps", models.TrialIntermediateValueModel)):
+        table = model.__table__
+        by_trial = related[name] = {}
+        for row in conn.execute(sqlalchemy.select(table).where(table.c.trial_id.in_(chosen))
+                                .order_by(*table.primary_key.columns)):
+            by_trial.setdefault(row.trial_id, []).append(row)
+    return [_frozen(row, **{name: by_trial.get(row.trial_id, ())
+                            for name, by_trial in related.items()}) for row in rows]
+
+
+def _frozen(trial, params, values, user, system, steps) -> FrozenTrial:
+    objectives = None
+    if values:
+        objectives = [0.0] * len(values)
+        for v in values:
+            objectives[v.objective] = models.TrialValueModel.stored_repr_to_value(v.value,
+                                                                                  v.value_type)
+    distributions = {p.param_name: json_to_distribution(p.distribution_json) for p in params}
+    return FrozenTrial(
+        number=trial.number, state=trial.state, value=None, values=objectives,
+        datetime_start=trial.datetime_start, datetime_complete=trial.datetime_complete,
+        params={p.param_name: distributions[p.param_name].to_external_repr(p.param_value)
+                for p in params},
+        distributions=distributions,
+        user_attrs={a.key: json.loads(a.value_json) for a in user},
+        system_attrs={a.key: json.loads(a.value_json) for a in system},
+        intermediate_values={
+            v.step: models.TrialIntermediateValueModel.stored_repr_to_intermediate_value(
+                v.intermediate_value, v.intermediate_value_type) for v in steps},
+        trial_id=trial.trial_id)

@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 import warnings
+from collections.abc import Container
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,19 +25,20 @@ import sqlalchemy
 from optuna.storages._cached_storage import _CachedStorage
 from optuna.storages._rdb import models
 from optuna.storages._rdb.storage import _create_scoped_session
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ..errors import StorageError
-from .batch import write_trial_params
+from .batch import read_trials, write_trial_params
 
 DEFAULT_STORAGE = "sqlite:///tuner.db"
 SQLITE_BUSY_TIMEOUT = 60.0      # seconds a writer waits for the lock
 CONNECT_TIMEOUT = 5             # seconds to reach a database server
 STATEMENT_TIMEOUT_MS = 60_000   # PostgreSQL statement_timeout for workers
 CREATE_ATTEMPTS = 8             # tries to create or find Optuna's tables
+_TRIALS = models.TrialModel.__table__
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -128,7 +130,9 @@ class ClosingStorage(optuna.storages.RDBStorage):
       monotonic clock: no clocks compared). Optuna skips such trials, so they stayed RUNNING
       for ever, and workers waiting for the study's last trials never finished.
 
-    and one addition, :meth:`one_transaction`.
+    and one addition, :meth:`one_transaction`. Trials are read with a SELECT per table
+    (:func:`~tuner.service.batch.read_trials`) instead of Optuna's ORM loading, into the same
+    ``FrozenTrial`` objects.
     """
 
     def __init__(self, *args, **kwargs):
@@ -139,6 +143,33 @@ class ClosingStorage(optuna.storages.RDBStorage):
             if getattr(self, "engine", None) is not None:
                 self.engine.dispose()
             raise
+
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        with _create_scoped_session(self.scoped_session) as session:
+            found = read_trials(session, _TRIALS.c.trial_id == trial_id)
+        if not found:
+            raise KeyError(models.NOT_FOUND_MSG)
+        return found[0]
+
+    def _get_trials(self, study_id: int, states: Container[TrialState] | None,
+                    included_trial_ids: set[int], trial_id_greater_than: int) -> list[FrozenTrial]:
+        """As Optuna's: the study's trials (in ``states`` if given); with
+        ``trial_id_greater_than`` > -1 only those with a greater id or in
+        ``included_trial_ids`` (ids at most that); KeyError if the study does not exist."""
+        included = [t for t in included_trial_ids if t <= trial_id_greater_than]
+        where = [_TRIALS.c.study_id == study_id]
+        if states is not None:
+            where.append(_TRIALS.c.state.in_(list(states)))
+        if trial_id_greater_than > -1:
+            newer = _TRIALS.c.trial_id > trial_id_greater_than
+            where.append(sqlalchemy.or_(newer, _TRIALS.c.trial_id.in_(included)) if included
+                         else newer)
+        with _create_scoped_session(self.scoped_session) as session:
+            studies = models.StudyModel.__table__
+            if session.connection().execute(sqlalchemy.select(studies.c.study_id).where(
+                    studies.c.study_id == study_id)).first() is None:
+                raise KeyError(models.NOT_FOUND_MSG)
+            return read_trials(session, sqlalchemy.and_(*where))
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)
