@@ -319,3 +319,41 @@ def test_trials_read_with_a_select_per_table_equal_optunas_own_reads(storage_url
         ours._get_trials(study_id + 100, None, set(), -1)
     reads = OneReadStorage(ours)                 # what a worker's study reads through
     assert same(reads.get_all_trials(study_id), expected)
+
+
+def test_setting_a_trial_state_does_what_optunas_own_code_does(storage_url):
+    """ClosingStorage.set_trial_state_values (the tell, and the claim of a WAITING trial by a
+    worker) in Core statements: every transition gives Optuna's return value or exception and
+    leaves the rows Optuna's own code leaves (read back by plain Optuna)."""
+    ours = open_storage(storage_url)
+    plain = optuna.storages.RDBStorage(storage_url.replace("postgresql://",
+                                                           "postgresql+psycopg://"))
+    minimize, maximize = optuna.study.StudyDirection.MINIMIZE, optuna.study.StudyDirection.MAXIMIZE
+    waiting = optuna.trial.create_trial(state=TrialState.WAITING)
+
+    def run(storage, name):
+        single = storage.create_new_study([minimize], name)
+        double = storage.create_new_study([minimize, maximize], name + "-2")
+        ids = [storage.create_new_trial(single) for _ in range(4)]
+        ids += [storage.create_new_trial(single, template_trial=waiting) for _ in range(2)]
+        ids.append(storage.create_new_trial(double))
+        outcomes = []
+        for index, state, values in [
+                (0, TrialState.RUNNING, None), (4, TrialState.RUNNING, None),
+                (4, TrialState.RUNNING, None), (0, TrialState.COMPLETE, [math.inf]),
+                (0, TrialState.FAIL, None), (1, TrialState.PRUNED, [0.5]),
+                (2, TrialState.FAIL, None), (3, TrialState.COMPLETE, [-1.5]),
+                (5, TrialState.COMPLETE, [2.0]), (6, TrialState.COMPLETE, [1.0, -math.inf]),
+                (None, TrialState.COMPLETE, [1.0])]:
+            trial_id = ids[index] if index is not None else max(ids) + 1000
+            try:
+                outcomes.append(storage.set_trial_state_values(trial_id, state, values))
+            except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+                outcomes.append(type(e).__name__)
+        trials = [plain.get_trial(t) for t in ids]
+        return outcomes, [(t.state, repr(t.values), t.datetime_start is None,
+                           t.datetime_complete is None) for t in trials]
+
+    expected = run(plain, "plain")
+    assert "UpdateFinishedTrialError" in expected[0] and "KeyError" in expected[0]
+    assert run(ours, "ours") == expected

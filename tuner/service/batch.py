@@ -1,25 +1,29 @@
-"""Writing a trial's buffered parameters and record to the RDB storage, a query per table.
+"""A trial's rows in Optuna's RDB storage, written and read with a statement per table.
 
-Optuna's public storage API commits every intermediate value and user attribute separately
-(one transaction each: 30 epochs and a dozen attributes are ~40 commits a trial), and even its
-own per-row helpers make two queries a row (the trial, then the row) before writing it. tuner
-buffers a trial's values and attributes and writes them with Optuna's ORM models, in one
-transaction: one query for the trial (Optuna's "still updatable" check), one per table for the
-rows already there, then the new rows inserted together and the old ones updated. The rows and
-value encodings are Optuna's own (``TrialIntermediateValueModel``'s stored form for NaN and
-±inf, JSON for attributes), so Optuna reads them back as if it had written them. Storages that
-are not Optuna's RDB storage get the public API.
+Optuna's RDB storage goes through its ORM a row at a time: its public API commits every
+intermediate value and user attribute separately (30 epochs and a dozen attributes are ~40
+commits a trial), each write first loads the trial (Optuna's "still updatable" check), and
+reading a trial loads each of its relations through the ORM. At 1 000 trials that ORM work is
+most of what a worker spends on its database besides sampling. tuner writes and reads the same
+rows of Optuna's own tables (``optuna.storages._rdb.models``: their columns and stored forms —
+NaN and ±inf, JSON attributes, distribution JSON — so that Optuna reads tuner's writes as its
+own and tuner's reads equal Optuna's) with SQLAlchemy Core statements built once:
 
-The parameters a sampler chose for a new trial are written the same way
-(:func:`write_trial_params`): Optuna's own checks, then one INSERT for all of them. And trials
-are read back the same way (:func:`read_trials`): a SELECT per table of Optuna's models, the
-rows turned into ``FrozenTrial`` objects as Optuna's ``RDBStorage`` builds them, without its
-ORM loading (a worker reads the study's new trials before every trial it runs).
+- :func:`write_trial_start`: a new trial's parameters, system attributes and first heartbeat;
+- :func:`write_trial_record`: a running trial's buffered intermediate values and user
+  attributes;
+- :func:`write_trial_state`: a trial's state and values, as ``set_trial_state_values`` (the tell);
+- :func:`read_trials`: ``FrozenTrial`` objects, as ``RDBStorage`` builds them.
+
+Each write makes Optuna's checks, once: the trial still updatable, distributions compatible.
+Storages that are not Optuna's RDB storage get the public API (:func:`write_trial_record`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from datetime import datetime
 from typing import Any
 
 import optuna
@@ -31,13 +35,80 @@ from optuna.distributions import (
     json_to_distribution,
 )
 from optuna.storages._rdb import models
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState
+from sqlalchemy import and_, bindparam, or_, select
+
+_TRIALS = models.TrialModel.__table__
+_STUDIES = models.StudyModel.__table__
+_PARAMS = models.TrialParamModel.__table__
+_VALUES = models.TrialValueModel.__table__
+_HEARTBEATS = models.TrialHeartbeatModel.__table__
+
+_TRIAL_STATE = select(_TRIALS.c.study_id, _TRIALS.c.state).where(
+    _TRIALS.c.trial_id == bindparam("trial_id"))
+_TRIAL_STATE_FOR_UPDATE = _TRIAL_STATE.with_for_update()
+_STORED_DISTRIBUTION = (select(_PARAMS.c.distribution_json)
+                        .join(_TRIALS, _TRIALS.c.trial_id == _PARAMS.c.trial_id)
+                        .where(_TRIALS.c.study_id == bindparam("study_id"),
+                               _PARAMS.c.param_name == bindparam("name")).limit(1))
+_FIRST_HEARTBEAT = sqlalchemy.insert(_HEARTBEATS).values(
+    trial_id=bindparam("trial_id"), heartbeat=sqlalchemy.func.current_timestamp())
+STUDY_EXISTS = select(_STUDIES.c.study_id).where(_STUDIES.c.study_id == bindparam("study_id"))
+
+TRIAL = _TRIALS.c.trial_id == bindparam("trial_id")
+"""For :func:`read_trials`: the trial ``trial_id``."""
+STUDY_TRIALS = _TRIALS.c.study_id == bindparam("study_id")
+"""For :func:`read_trials`: the trials of study ``study_id``."""
+NEWER_TRIALS = and_(STUDY_TRIALS, _TRIALS.c.trial_id > bindparam("after"))
+"""For :func:`read_trials`: study ``study_id``'s trials with ids greater than ``after``."""
+NEWER_OR_LISTED_TRIALS = and_(STUDY_TRIALS, or_(_TRIALS.c.trial_id > bindparam("after"),
+                                                _TRIALS.c.trial_id.in_(
+                                                    bindparam("listed", expanding=True))))
+"""For :func:`read_trials`: as :data:`NEWER_TRIALS`, and those with ids in ``listed``."""
+
+_RELATED = (("params", models.TrialParamModel), ("values", models.TrialValueModel),
+            ("user", models.TrialUserAttributeModel),
+            ("system", models.TrialSystemAttributeModel),
+            ("steps", models.TrialIntermediateValueModel))
+
+
+def write_trial_start(rdb: optuna.storages.RDBStorage, session, trial_id: int,
+                      params: list[tuple[str, float, BaseDistribution, BaseDistribution | None]],
+                      system_attrs: dict[str, Any], heartbeat: bool) -> None:
+    """In ``session``: add the parameters ``(name, internal value, distribution, previous
+    distribution or None)`` and the system attributes (replacing any under the same key) to
+    running trial ``trial_id``, and, if ``heartbeat``, its first heartbeat (the database's
+    current time, as Optuna records it; a second first heartbeat is refused).
+
+    With the checks of Optuna's ``RDBStorage.set_trial_param``: the trial still updatable
+    (``UpdateFinishedTrialError``; checked once, not once a parameter), and each distribution
+    compatible with the one the study already uses under that name (``ValueError``):
+    ``previous`` when the caller knows it, else the distribution stored with any trial of the
+    study. One INSERT for all the parameters."""
+    conn = session.connection()
+    study_id = _check_updatable(rdb, conn, trial_id)
+    rows = []
+    for name, value, distribution, previous in params:
+        if previous is None:
+            stored = conn.execute(_STORED_DISTRIBUTION,
+                                  {"study_id": study_id, "name": name}).scalar()
+            previous = json_to_distribution(stored) if stored is not None else None
+        if previous is not None:
+            check_distribution_compatibility(previous, distribution)
+        rows.append({"trial_id": trial_id, "param_name": name, "param_value": value,
+                     "distribution_json": distribution_to_json(distribution)})
+    if rows:
+        conn.execute(sqlalchemy.insert(_PARAMS), rows)
+    _upsert(conn, models.TrialSystemAttributeModel, "key", trial_id, _as_json(system_attrs))
+    if heartbeat:
+        conn.execute(_FIRST_HEARTBEAT, {"trial_id": trial_id})
 
 
 def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, float],
                        user_attrs: dict[str, Any]) -> None:
     """Store ``intermediate_values`` (step → value) and ``user_attrs`` of a running trial,
-    replacing any already stored under the same step or key.
+    replacing any already stored under the same step or key, in one transaction (or the
+    caller's: see ``ClosingStorage.one_transaction``).
 
     Raises ``optuna.exceptions.UpdateFinishedTrialError`` if the trial is no longer running
     (failed as stale meanwhile); nothing is written then.
@@ -55,84 +126,112 @@ def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, fl
     for step, value in intermediate_values.items():
         stored, kind = value_model.intermediate_value_to_stored_repr(value)
         steps[step] = {"intermediate_value": stored, "intermediate_value_type": kind}
-    attrs = {key: {"value_json": json.dumps(value)} for key, value in user_attrs.items()}
     with _create_scoped_session(rdb.scoped_session, True) as session:
-        trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
-        rdb.check_trial_is_updatable(trial_id, trial.state)
-        _upsert(session, value_model, value_model.step, trial_id, steps)
-        _upsert(session, models.TrialUserAttributeModel, models.TrialUserAttributeModel.key,
-                trial_id, attrs)
+        conn = session.connection()
+        _check_updatable(rdb, conn, trial_id)
+        _upsert(conn, value_model, "step", trial_id, steps)
+        _upsert(conn, models.TrialUserAttributeModel, "key", trial_id, _as_json(user_attrs))
 
 
-def write_trial_params(rdb: optuna.storages.RDBStorage, session, trial_id: int,
-                       params: list[tuple[str, float, BaseDistribution, BaseDistribution | None]]
-                       ) -> None:
-    """Add the parameters ``(name, internal value, distribution, previous distribution or
-    None)`` to running trial ``trial_id`` in ``session``, with the checks of Optuna's
-    ``RDBStorage.set_trial_param``: the trial still updatable (``UpdateFinishedTrialError``;
-    checked once, not once a parameter), and each distribution compatible with the one the
-    study already uses under that name (``ValueError``): ``previous`` when the caller knows it,
-    else the distribution stored with any trial of the study. One INSERT for all of them."""
-    if not params:
-        return
-    trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
-    rdb.check_trial_is_updatable(trial_id, trial.state)
-    rows = []
-    for name, value, distribution, previous in params:
-        if previous is None:
-            stored = session.scalars(
-                sqlalchemy.select(models.TrialParamModel.distribution_json)
-                .join(models.TrialModel)
-                .where(models.TrialModel.study_id == trial.study_id,
-                       models.TrialParamModel.param_name == name).limit(1)).first()
-            previous = json_to_distribution(stored) if stored is not None else None
-        if previous is not None:
-            check_distribution_compatibility(previous, distribution)
-        rows.append({"trial_id": trial_id, "param_name": name, "param_value": value,
-                     "distribution_json": distribution_to_json(distribution)})
-    session.execute(sqlalchemy.insert(models.TrialParamModel), rows)
-
-
-def _upsert(session, model, key_column, trial_id: int, rows: dict[Any, dict]) -> None:
-    """Rows of ``model`` for trial ``trial_id``: ``rows`` maps a ``key_column`` value to the
-    row's other columns; existing rows are updated, the others inserted together (one query
-    to tell, one to insert)."""
-    if not rows:
-        return
-    query = sqlalchemy.select(model).where(model.trial_id == trial_id, key_column.in_(list(rows)))
-    existing = {getattr(row, key_column.key): row for row in session.scalars(query)}
-    new = [{"trial_id": trial_id, key_column.key: key, **columns}
-           for key, columns in rows.items() if key not in existing]
-    if new:
-        session.execute(sqlalchemy.insert(model), new)
-    for key, row in existing.items():
-        for name, value in rows[key].items():
-            setattr(row, name, value)
-
-
-def read_trials(session, where) -> list[FrozenTrial]:
-    """The trials matching ``where`` (a condition on ``TrialModel``'s columns), in trial id
-    order, each as ``RDBStorage._build_frozen_trial_from_trial_model`` builds it (the same
-    objects, compared equal in the tests): one SELECT of the trials, one per table of their
-    parameters, values, attributes and intermediate values, in ``session``'s transaction."""
+def write_trial_state(rdb: optuna.storages.RDBStorage, session, trial_id: int,
+                      state: TrialState, values=None) -> bool:
+    """In ``session``, what Optuna's ``RDBStorage.set_trial_state_values`` does, row for row:
+    the trial locked (``FOR UPDATE`` where the database has it) and checked (``KeyError``,
+    ``UpdateFinishedTrialError``); ``values`` stored by objective; then False if ``state`` is
+    RUNNING and the trial was not WAITING (another worker took it), else the state set (with
+    the start time for RUNNING, the completion time for a finished state) and True."""
     conn = session.connection()
-    trials = models.TrialModel.__table__
-    rows = conn.execute(sqlalchemy.select(trials).where(where).order_by(trials.c.trial_id)).all()
+    row = conn.execute(_TRIAL_STATE_FOR_UPDATE, {"trial_id": trial_id}).first()
+    if row is None:
+        raise KeyError(models.NOT_FOUND_MSG)
+    rdb.check_trial_is_updatable(trial_id, row.state)
+    if values is not None:
+        stored = {}
+        for objective, value in enumerate(values):
+            number, kind = models.TrialValueModel.value_to_stored_repr(value)
+            stored[objective] = {"value": number, "value_type": kind}
+        _upsert(conn, models.TrialValueModel, "objective", trial_id, stored)
+    if state == TrialState.RUNNING and row.state != TrialState.WAITING:
+        return False
+    changes: dict[str, Any] = {"state": state}
+    if state == TrialState.RUNNING:
+        changes["datetime_start"] = datetime.now()
+    if state.is_finished():
+        changes["datetime_complete"] = datetime.now()
+    conn.execute(sqlalchemy.update(_TRIALS).where(_TRIALS.c.trial_id == trial_id)
+                 .values(**changes))
+    return True
+
+
+def read_trials(session, where, **parameters) -> list[FrozenTrial]:
+    """The trials matching ``where`` (:data:`TRIAL`, :data:`STUDY_TRIALS`,
+    :data:`NEWER_TRIALS`, :data:`NEWER_OR_LISTED_TRIALS` with their ``parameters``, or any
+    condition on ``TrialModel``'s table), in trial id order, each as
+    ``RDBStorage._build_frozen_trial_from_trial_model`` builds it (the same objects, compared
+    equal in the tests): one SELECT of the trials, one per table of their parameters, values,
+    attributes and intermediate values, in ``session``'s transaction."""
+    conn = session.connection()
+    trials, related = _PREPARED.get(id(where)) or _selects(where)
+    rows = conn.execute(trials, parameters).all()
     if not rows:
         return []
-    chosen = sqlalchemy.select(trials.c.trial_id).where(where)
-    related = {}
-    for name, model in (("params", models.TrialParamModel), ("values", models.TrialValueModel),
-                        ("user", models.TrialUserAttributeModel),
-                        ("system", models.TrialSystemAttributeModel),
-                        ("steps", models.TrialIntermediateValueModel)):
-        table = model.__table__
-        by_trial = related[name] = {}
-        for row in conn.execute(sqlalchemy.select(table).where(table.c.trial_id.in_(chosen))
-                                .order_by(*table.primary_key.columns)):
+    found = {}
+    for name, select_related in related:
+        by_trial = found[name] = {}
+        for row in conn.execute(select_related, parameters):
             by_trial.setdefault(row.trial_id, []).append(row)
     return [_frozen(row, **{name: by_trial.get(row.trial_id, ())
-                            for name, by_trial in related.items()}) for row in rows]
+                            for name, by_trial in found.items()}) for row in rows]
+
+
+def _selects(where):
+    """The statements :func:`read_trials` runs for ``where``."""
+    chosen = select(_TRIALS.c.trial_id).where(where)
+    return (select(_TRIALS).where(where).order_by(_TRIALS.c.trial_id),
+            [(name, select(model.__table__).where(model.__table__.c.trial_id.in_(chosen))
+              .order_by(*model.__table__.primary_key.columns)) for name, model in _RELATED])
+
+
+_PREPARED = {id(where): _selects(where)
+             for where in (TRIAL, STUDY_TRIALS, NEWER_TRIALS, NEWER_OR_LISTED_TRIALS)}
+
+
+def _check_updatable(rdb: optuna.storages.RDBStorage, conn, trial_id: int) -> int:
+    """Trial ``trial_id``'s study id, after Optuna's check that the trial can still be written
+    (``UpdateFinishedTrialError`` if not; ``KeyError`` if there is no such trial)."""
+    row = conn.execute(_TRIAL_STATE, {"trial_id": trial_id}).first()
+    if row is None:
+        raise KeyError(models.NOT_FOUND_MSG)
+    rdb.check_trial_is_updatable(trial_id, row.state)
+    return row.study_id
+
+
+def _as_json(attrs: dict[str, Any]) -> dict[str, dict]:
+    return {key: {"value_json": json.dumps(value)} for key, value in attrs.items()}
+
+
+@functools.cache
+def _existing_keys(table, key: str):
+    return select(table.c[key]).where(table.c.trial_id == bindparam("trial_id"),
+                                      table.c[key].in_(bindparam("keys", expanding=True)))
+
+
+def _upsert(conn, model, key: str, trial_id: int, rows: dict[Any, dict]) -> None:
+    """Rows of ``model``'s table for trial ``trial_id``: ``rows`` maps a value of column ``key``
+    to the row's other columns; existing rows are updated, the others inserted together (one
+    query to tell, one to insert)."""
+    if not rows:
+        return
+    table = model.__table__
+    existing = set(conn.execute(_existing_keys(table, key),
+                                {"trial_id": trial_id, "keys": list(rows)}).scalars())
+    new = [{"trial_id": trial_id, key: k, **columns}
+           for k, columns in rows.items() if k not in existing]
+    if new:
+        conn.execute(sqlalchemy.insert(table), new)
+    for k in existing:
+        conn.execute(sqlalchemy.update(table)
+                     .where(table.c.trial_id == trial_id, table.c[key] == k).values(**rows[k]))
 
 
 def _frozen(trial, params, values, user, system, steps) -> FrozenTrial:

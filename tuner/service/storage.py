@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ..errors import StorageError
-from .batch import read_trials, write_trial_params
+from . import batch
 
 DEFAULT_STORAGE = "sqlite:///tuner.db"
 SQLITE_BUSY_TIMEOUT = 60.0      # seconds a writer waits for the lock
@@ -132,7 +132,7 @@ class ClosingStorage(optuna.storages.RDBStorage):
 
     and one addition, :meth:`one_transaction`. Trials are read with a SELECT per table
     (:func:`~tuner.service.batch.read_trials`) instead of Optuna's ORM loading, into the same
-    ``FrozenTrial`` objects.
+    ``FrozenTrial`` objects, and a trial's state and values set the same way.
     """
 
     def __init__(self, *args, **kwargs):
@@ -146,7 +146,7 @@ class ClosingStorage(optuna.storages.RDBStorage):
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with _create_scoped_session(self.scoped_session) as session:
-            found = read_trials(session, _TRIALS.c.trial_id == trial_id)
+            found = batch.read_trials(session, batch.TRIAL, trial_id=trial_id)
         if not found:
             raise KeyError(models.NOT_FOUND_MSG)
         return found[0]
@@ -156,20 +156,28 @@ class ClosingStorage(optuna.storages.RDBStorage):
         """As Optuna's: the study's trials (in ``states`` if given); with
         ``trial_id_greater_than`` > -1 only those with a greater id or in
         ``included_trial_ids`` (ids at most that); KeyError if the study does not exist."""
-        included = [t for t in included_trial_ids if t <= trial_id_greater_than]
-        where = [_TRIALS.c.study_id == study_id]
+        listed = [t for t in included_trial_ids if t <= trial_id_greater_than]
+        if trial_id_greater_than < 0:
+            where = batch.STUDY_TRIALS
+        else:
+            where = batch.NEWER_OR_LISTED_TRIALS if listed else batch.NEWER_TRIALS
         if states is not None:
-            where.append(_TRIALS.c.state.in_(list(states)))
-        if trial_id_greater_than > -1:
-            newer = _TRIALS.c.trial_id > trial_id_greater_than
-            where.append(sqlalchemy.or_(newer, _TRIALS.c.trial_id.in_(included)) if included
-                         else newer)
+            where = sqlalchemy.and_(where, _TRIALS.c.state.in_(list(states)))
         with _create_scoped_session(self.scoped_session) as session:
-            studies = models.StudyModel.__table__
-            if session.connection().execute(sqlalchemy.select(studies.c.study_id).where(
-                    studies.c.study_id == study_id)).first() is None:
+            if session.connection().execute(batch.STUDY_EXISTS,
+                                            {"study_id": study_id}).first() is None:
                 raise KeyError(models.NOT_FOUND_MSG)
-            return read_trials(session, sqlalchemy.and_(*where))
+            return batch.read_trials(session, where, study_id=study_id,
+                                     after=trial_id_greater_than, listed=listed)
+
+    def set_trial_state_values(self, trial_id: int, state: TrialState,
+                               values: Sequence[float] | None = None) -> bool:
+        """As Optuna's (:func:`~tuner.service.batch.write_trial_state`)."""
+        try:
+            with _create_scoped_session(self.scoped_session) as session:
+                return batch.write_trial_state(self, session, trial_id, state, values)
+        except sqlalchemy.exc.IntegrityError:
+            return False
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)
@@ -331,20 +339,18 @@ class OneReadStorage(_CachedStorage):
         backend = self._backend
         params = getattr(self._pending, "params", None) or []
         attrs = getattr(self._pending, "attrs", None) or []
+        rows: dict[int, list] = {t: [] for t in [trial_id] + [t for t, _, _ in attrs]}
+        for trial, name, value, distribution in params:
+            study_id, _ = self._trial_id_to_study_id_and_number[trial]
+            known = self._studies[study_id].param_distribution.get(name)
+            rows.setdefault(trial, []).append((name, value, distribution, known))
         with self._lock, backend.one_transaction():
             with _create_scoped_session(backend.scoped_session, True) as session:
-                by_trial: dict[int, list] = {}
-                for trial, name, value, distribution in params:
-                    study_id, _ = self._trial_id_to_study_id_and_number[trial]
-                    known = self._studies[study_id].param_distribution.get(name)
-                    by_trial.setdefault(trial, []).append((name, value, distribution, known))
-                for trial, rows in by_trial.items():
-                    write_trial_params(backend, session, trial, rows)
-                for trial, key, value in attrs:
-                    backend._set_trial_attr_without_commit(
-                        session, models.TrialSystemAttributeModel, trial, key, value)
-            if backend.heartbeat_interval:
-                backend.record_heartbeat(trial_id)
+                for trial, trial_params in rows.items():
+                    batch.write_trial_start(backend, session, trial, trial_params,
+                                      {key: value for t, key, value in attrs if t == trial},
+                                      heartbeat=trial == trial_id
+                                      and bool(backend.heartbeat_interval))
         for trial, name, _, distribution in params:
             study_id, _ = self._trial_id_to_study_id_and_number[trial]
             self._studies[study_id].param_distribution.setdefault(name, distribution)
