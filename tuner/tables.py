@@ -2,10 +2,12 @@
 
 Optuna's read path builds a ``FrozenTrial`` per trial with every user attribute: 5–6 s for a
 10 000-trial study from a fresh process, 22 s with per-epoch curves. Plain SELECTs of the same
-rows take well under a second. This module is the ONLY place in tuner that reads Optuna's tables
-directly; it was written for Optuna's RDB schema :data:`SCHEMA_VERSION` / alembic revision
-:data:`ALEMBIC_REVISION` with the columns in :data:`COLUMNS` (``tests/test_dashboard_data.py``
-fails when an Optuna upgrade changes any of them). It never writes: the engine is opened as
+rows take well under a second. This module is where readers outside a worker read Optuna's
+tables directly (a worker's storage reads and writes its trials' rows through Optuna's own table
+models: :mod:`tuner.service.batch`); it was written for Optuna's RDB schema
+:data:`SCHEMA_VERSION` / alembic revision :data:`ALEMBIC_REVISION` with the columns in
+:data:`COLUMNS` (``tests/test_dashboard_data.py`` fails when an Optuna upgrade changes any of
+them). It never writes: the engine is opened as
 :func:`tuner.service.storage.engine_kwargs` ``(url, read_only=True)`` makes it (SQLite
 ``mode=ro``, PostgreSQL read-only transactions), so a SELECT-only role is enough.
 
