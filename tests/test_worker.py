@@ -222,3 +222,33 @@ def test_one_seeded_worker_draws_the_same_configurations_again(tmp_path):
         trials = optuna.load_study(study_name="cheap", storage=url).trials
         drawn.append([(t.number, sorted(t.params.items())) for t in trials])
     assert drawn[0] == drawn[1] and len(drawn[0]) == 8
+
+
+def test_a_trial_failed_as_stale_before_its_start_was_written_is_left_for_another(tmp_path,
+                                                                                 sqlite_url):
+    """A worker that stalls (past the grace period) between creating its trial and writing the
+    trial's parameters finds it failed by another worker's janitor, which queued it again: the
+    worker leaves it and goes on, instead of dying. The janitor's failing is done for real, by
+    another storage handle, at that moment."""
+    from optuna.trial import TrialState
+
+    from tuner.service.spec import load_spec
+    from tuner.service.storage import open_storage
+    from tuner.service.worker import Worker
+
+    worker = Worker(load_spec(write_spec(tmp_path, n_trials=3)), sqlite_url)
+    janitor = open_storage(sqlite_url)
+    write_start = worker.reads.write_start
+
+    def after_a_stall(trial_id):
+        janitor.set_trial_state_values(trial_id, TrialState.FAIL)
+        worker.reads.write_start = write_start         # once
+        return write_start(trial_id)
+
+    worker.reads.write_start = after_a_stall
+    report = worker.run()
+    counts = states("cheap", sqlite_url)
+    assert counts["FAIL"] == 1 and finished(counts) == 3 and counts["RUNNING"] == 0
+    assert sum(report.ran.values()) == 3 and report.reason == "budget met"
+    first = optuna.load_study(study_name="cheap", storage=sqlite_url).trials[0]
+    assert first.state == TrialState.FAIL and first.params == {}

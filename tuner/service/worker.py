@@ -116,7 +116,7 @@ class Worker:
                 reason = "stop requested"
                 break
             self.retry(self.fail_stale_trials)
-            trial = None
+            trial, asked = None, False
             with self.reads.one_read():    # the budget, the count, the ask and the sampling
                 attrs, states = self.retry(self.status)
                 budget, deadline = attrs["n_trials"], attrs.get("deadline")
@@ -127,14 +127,14 @@ class Worker:
                         reason = "time limit reached"
                         break
                 elif waiting or finished + running < budget:
-                    trial = self.ask()
+                    trial, asked = self.ask(), True
                     trials = self.retry(self.study.get_trials, deepcopy=False)   # the same read
                 elif not running:
                     break
             if trial is not None:
                 ran[self.run_trial(trial, trials).name] += 1
-                continue
-            time.sleep(POLL_SECONDS)       # others' trials still run: one may come back
+            elif not asked:
+                time.sleep(POLL_SECONDS)   # others' trials still run: one may come back
         return WorkerReport(self.study.study_name, ran, reason)
 
     def status(self) -> tuple[dict, Counter]:
@@ -155,10 +155,12 @@ class Worker:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self.study)
 
-    def ask(self) -> optuna.Trial:
+    def ask(self) -> optuna.Trial | None:
         """A new (or re-queued) trial with its parameters sampled (by the study's sampler
         seeded for this trial: see :func:`~tuner.service.samplers.seed_for_trial`): the
-        objective's own ``suggest`` calls then return them without sampling again."""
+        objective's own ``suggest`` calls then return them without sampling again. None if the
+        trial was failed as stale before its start was written (this worker stalled for the
+        grace period in between; the janitor that failed it queued it again)."""
         with warnings.catch_warnings():   # tuner records heartbeats itself (see Heartbeat)
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed")
             trial = self.retry(self.study.ask)
@@ -167,7 +169,12 @@ class Worker:
                        trial.number)      # before the first suggest, which samples
         with self.reads.collecting():
             self.retry(spec.space.suggest, trial, spec["training.epochs"])
-        self.retry(self.reads.write_start, trial._trial_id)   # with the first heartbeat
+        try:
+            self.retry(self.reads.write_start, trial._trial_id)   # with the first heartbeat
+        except optuna.exceptions.UpdateFinishedTrialError:
+            log.warning("trial %d was failed as stale before it started (no heartbeat for the "
+                        "grace period); asking for another", trial.number)
+            return None
         return trial
 
     def run_trial(self, trial: optuna.Trial, trials: list) -> TrialState:
