@@ -280,6 +280,8 @@ def varied_trials(storage) -> optuna.Study:
     running = study.ask()                       # the queued trial, now RUNNING
     running.suggest_float("lr", 1e-5, 1.0, log=True)
     study.enqueue_trial({"lr": 0.02})           # WAITING
+    for key, value in [("n_trials", 20), ("spec", {"a": [1, None], "é": "x"}), ("n_trials", 30)]:
+        study.set_user_attr(key, value)
     return study
 
 
@@ -292,7 +294,8 @@ def same(trials, expected) -> bool:
 def test_trials_read_with_a_select_per_table_equal_optunas_own_reads(storage_url):
     """ClosingStorage reads trials without Optuna's ORM loading (get_trial, _get_trials and so
     get_all_trials and the cached storage's incremental reads): every FrozenTrial must equal the
-    one Optuna's RDBStorage builds from the same rows, in every form of the query."""
+    one Optuna's RDBStorage builds from the same rows, in every form of the query; and the
+    study's user attributes as Optuna reads them."""
     ours = open_storage(storage_url)
     study = varied_trials(ours)
     plain = optuna.storages.RDBStorage(storage_url.replace("postgresql://",
@@ -319,6 +322,11 @@ def test_trials_read_with_a_select_per_table_equal_optunas_own_reads(storage_url
         ours._get_trials(study_id + 100, None, set(), -1)
     reads = OneReadStorage(ours)                 # what a worker's study reads through
     assert same(reads.get_all_trials(study_id), expected)
+    attrs = ours.get_study_user_attrs(study_id)
+    assert attrs == plain.get_study_user_attrs(study_id) and attrs["n_trials"] == 30
+    assert list(attrs) == list(plain.get_study_user_attrs(study_id))
+    with pytest.raises(KeyError):
+        ours.get_study_user_attrs(study_id + 100)
 
 
 def test_setting_a_trial_state_does_what_optunas_own_code_does(storage_url):

@@ -1,4 +1,4 @@
-"""A trial's rows in Optuna's RDB storage, written and read with a statement per table.
+"""Trials' rows in Optuna's RDB storage, written and read with a statement per table.
 
 Optuna's RDB storage goes through its ORM a row at a time: its public API commits every
 intermediate value and user attribute separately (30 epochs and a dozen attributes are ~40
@@ -13,7 +13,8 @@ own and tuner's reads equal Optuna's) with SQLAlchemy Core statements built once
 - :func:`write_trial_record`: a running trial's buffered intermediate values and user
   attributes;
 - :func:`write_trial_state`: a trial's state and values, as ``set_trial_state_values`` (the tell);
-- :func:`read_trials`: ``FrozenTrial`` objects, as ``RDBStorage`` builds them.
+- :func:`read_trials`: ``FrozenTrial`` objects, as ``RDBStorage`` builds them;
+- :func:`read_study_user_attrs`: the study's user attributes (a worker's budget), the same.
 
 Each write makes Optuna's checks, once: the trial still updatable, distributions compatible.
 Storages that are not Optuna's RDB storage get the public API (:func:`write_trial_record`).
@@ -54,6 +55,10 @@ _STORED_DISTRIBUTION = (select(_PARAMS.c.distribution_json)
 _FIRST_HEARTBEAT = sqlalchemy.insert(_HEARTBEATS).values(
     trial_id=bindparam("trial_id"), heartbeat=sqlalchemy.func.current_timestamp())
 STUDY_EXISTS = select(_STUDIES.c.study_id).where(_STUDIES.c.study_id == bindparam("study_id"))
+_STUDY_ATTRS = models.StudyUserAttributeModel.__table__
+_STUDY_USER_ATTRS = (select(_STUDY_ATTRS.c.key, _STUDY_ATTRS.c.value_json)
+                     .where(_STUDY_ATTRS.c.study_id == bindparam("study_id"))
+                     .order_by(_STUDY_ATTRS.c.study_user_attribute_id))
 
 TRIAL = _TRIALS.c.trial_id == bindparam("trial_id")
 """For :func:`read_trials`: the trial ``trial_id``."""
@@ -182,6 +187,16 @@ def read_trials(session, where, **parameters) -> list[FrozenTrial]:
             by_trial.setdefault(row.trial_id, []).append(row)
     return [_frozen(row, **{name: by_trial.get(row.trial_id, ())
                             for name, by_trial in found.items()}) for row in rows]
+
+
+def read_study_user_attrs(session, study_id: int) -> dict[str, Any]:
+    """Study ``study_id``'s user attributes, as Optuna's ``get_study_user_attrs`` returns them
+    (``KeyError`` if there is no such study)."""
+    conn = session.connection()
+    if conn.execute(STUDY_EXISTS, {"study_id": study_id}).first() is None:
+        raise KeyError(models.NOT_FOUND_MSG)
+    return {key: json.loads(value) for key, value in conn.execute(_STUDY_USER_ATTRS,
+                                                                   {"study_id": study_id})}
 
 
 def _selects(where):

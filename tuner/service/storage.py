@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Container, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import optuna
 import sqlalchemy
@@ -132,7 +133,8 @@ class ClosingStorage(optuna.storages.RDBStorage):
 
     and one addition, :meth:`one_transaction`. Trials are read with a SELECT per table
     (:func:`~tuner.service.batch.read_trials`) instead of Optuna's ORM loading, into the same
-    ``FrozenTrial`` objects, and a trial's state and values set the same way.
+    ``FrozenTrial`` objects, the study's user attributes too, and a trial's state and values set
+    the same way.
     """
 
     def __init__(self, *args, **kwargs):
@@ -169,6 +171,10 @@ class ClosingStorage(optuna.storages.RDBStorage):
                 raise KeyError(models.NOT_FOUND_MSG)
             return batch.read_trials(session, where, study_id=study_id,
                                      after=trial_id_greater_than, listed=listed)
+
+    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
+        with _create_scoped_session(self.scoped_session) as session:
+            return batch.read_study_user_attrs(session, study_id)
 
     def set_trial_state_values(self, trial_id: int, state: TrialState,
                                values: Sequence[float] | None = None) -> bool:
