@@ -36,13 +36,13 @@ from optuna.distributions import (
     json_to_distribution,
 )
 from optuna.storages._rdb import models
+from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import and_, bindparam, or_, select
 
 _TRIALS = models.TrialModel.__table__
 _STUDIES = models.StudyModel.__table__
 _PARAMS = models.TrialParamModel.__table__
-_VALUES = models.TrialValueModel.__table__
 _HEARTBEATS = models.TrialHeartbeatModel.__table__
 
 _TRIAL_STATE = select(_TRIALS.c.study_id, _TRIALS.c.state).where(
@@ -83,7 +83,7 @@ def write_trial_start(rdb: optuna.storages.RDBStorage, session, trial_id: int,
     """In ``session``: add the parameters ``(name, internal value, distribution, previous
     distribution or None)`` and the system attributes (replacing any under the same key) to
     running trial ``trial_id``, and, if ``heartbeat``, its first heartbeat (the database's
-    current time, as Optuna records it; a second first heartbeat is refused).
+    current time, as Optuna records it).
 
     With the checks of Optuna's ``RDBStorage.set_trial_param``: the trial still updatable
     (``UpdateFinishedTrialError``; checked once, not once a parameter), and each distribution
@@ -125,7 +125,6 @@ def write_trial_record(storage, trial_id: int, intermediate_values: dict[int, fl
         for key, value in user_attrs.items():
             storage.set_trial_user_attr(trial_id, key, value)
         return
-    from optuna.storages._rdb.storage import _create_scoped_session
     value_model = models.TrialIntermediateValueModel
     steps = {}
     for step, value in intermediate_values.items():

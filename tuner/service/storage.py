@@ -339,9 +339,9 @@ class OneReadStorage(_CachedStorage):
 
     def write_start(self, trial_id: int) -> None:
         """Write the collected parameters (Optuna's checks included) and system attributes, and,
-        with heartbeats on, trial ``trial_id``'s first heartbeat, in one transaction (see
-        :meth:`ClosingStorage.one_transaction`). What was collected stays collected until that
-        commits, so a retried call writes it all."""
+        with heartbeats on, trial ``trial_id``'s first heartbeat, in one transaction
+        (:func:`~tuner.service.batch.write_trial_start`). What was collected stays collected
+        until that commits, so a retried call writes it all."""
         backend = self._backend
         params = getattr(self._pending, "params", None) or []
         attrs = getattr(self._pending, "attrs", None) or []
@@ -350,13 +350,12 @@ class OneReadStorage(_CachedStorage):
             study_id, _ = self._trial_id_to_study_id_and_number[trial]
             known = self._studies[study_id].param_distribution.get(name)
             rows.setdefault(trial, []).append((name, value, distribution, known))
-        with self._lock, backend.one_transaction():
-            with _create_scoped_session(backend.scoped_session, True) as session:
-                for trial, trial_params in rows.items():
-                    batch.write_trial_start(backend, session, trial, trial_params,
-                                      {key: value for t, key, value in attrs if t == trial},
-                                      heartbeat=trial == trial_id
-                                      and bool(backend.heartbeat_interval))
+        with self._lock, _create_scoped_session(backend.scoped_session, True) as session:
+            for trial, trial_params in rows.items():
+                batch.write_trial_start(backend, session, trial, trial_params,
+                                        {key: value for t, key, value in attrs if t == trial},
+                                        heartbeat=trial == trial_id
+                                        and bool(backend.heartbeat_interval))
         for trial, name, _, distribution in params:
             study_id, _ = self._trial_id_to_study_id_and_number[trial]
             self._studies[study_id].param_distribution.setdefault(name, distribution)
