@@ -22,7 +22,8 @@ from tuner.service.spec import load_spec
 SCALE_SPEC = Path(__file__).resolve().parent.parent / "deploy" / "scale.toml"
 
 HEARTBEATS = """
-SELECT t.number, t.state, h.heartbeat FROM trials t
+SELECT t.number, t.state, h.heartbeat, EXTRACT(EPOCH FROM now() - h.heartbeat) AS age
+FROM trials t
 JOIN studies s ON s.study_id = t.study_id
 LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id
 WHERE s.study_name = :study AND t.number = ANY(:numbers)
@@ -41,24 +42,30 @@ def retried(trial: optuna.trial.FrozenTrial) -> list[int]:
 
 def killed_workers_trial(url: str, study: str, victim, seconds: float = 4.0) -> int | None:
     """SIGKILL ``victim`` (a worker process) and return the number of the trial it was running,
-    or None if it ran none, from the database: of the trials RUNNING when it stopped, the one
-    whose heartbeat (or its absence) no longer moves while every other one's does (heartbeats
-    every second).
-    The worker is frozen first (SIGSTOP), so no beat of its own lands after the snapshot."""
+    or None if it ran none, from the database: of the trials RUNNING and beating when it
+    stopped (the last beat under 2 s old, or none yet), the one whose heartbeat (or its
+    absence) no longer moves while every other one's does (heartbeats every second). A trial
+    already silent then is an earlier victim's, not yet failed (the caller checks how soon it
+    is). The worker is frozen first (SIGSTOP), so no beat of its own lands after the
+    snapshot."""
     victim.send_signal(signal.SIGSTOP)
     running = [n for (n,) in rows(url, RUNNING, study=study)]
-    beats = {n: beat for n, _, beat in rows(url, HEARTBEATS, study=study, numbers=running)}
+    beats = {n: (beat, age) for n, _, beat, age in rows(url, HEARTBEATS, study=study,
+                                                         numbers=running)}
+    running = [n for n in running if n not in beats or beats[n][1] is None or beats[n][1] < 2]
     victim.kill()
     victim.wait()
     started = time.monotonic()
     time.sleep(1.5)                       # every live trial beats at least once meanwhile
     while True:
-        still = [n for n, state, beat in rows(url, HEARTBEATS, study=study, numbers=running)
-                 if state not in ("COMPLETE", "PRUNED") and beat == beats.get(n)]
+        now = rows(url, HEARTBEATS, study=study, numbers=running)
+        still = [n for n, state, beat, _ in now
+                 if state not in ("COMPLETE", "PRUNED") and beat == beats.get(n, (None,))[0]]
         if len(still) <= 1 or time.monotonic() - started > seconds:
             break
         time.sleep(0.2)
-    assert len(still) <= 1, f"trials {still} stopped beating after one worker was killed"
+    assert len(still) <= 1, (f"trials {still} stopped beating after one worker was killed "
+                             f"(at the kill: {beats}; now: {now})")
     return still[0] if still else None
 
 
@@ -169,7 +176,7 @@ def test_workers_ride_out_a_20_second_postgresql_freeze(tmp_path, postgres_serve
     victim = workers.pop()
     stale = killed_workers_trial(postgres_url, "cheap", victim)
     assert stale is not None
-    [(_, state, _)] = rows(postgres_url, HEARTBEATS, study="cheap", numbers=[stale])
+    [(_, state, _, _)] = rows(postgres_url, HEARTBEATS, study="cheap", numbers=[stale])
     assert state == "RUNNING"                             # not stale yet: 3 s have not passed
     frozen = postgres_server.signal_all(signal.SIGSTOP)
     try:
