@@ -128,6 +128,21 @@ def test_a_collected_parameter_is_checked_against_another_workers_distribution(s
     assert set(outside.get_trial(fine._trial_id).params) == {"a"}
 
 
+def test_a_start_is_written_only_for_the_trial_whose_parameters_were_collected(sqlite_path):
+    url = f"sqlite:///{sqlite_path}"
+    reads = OneReadStorage(open_storage(url))
+    study = study_on(reads)
+    collected, other = study.ask(), study.ask()
+    with reads.collecting():
+        collected.suggest_float("a", 0, 1)
+    with pytest.raises(ValueError, match="not all trial id"):
+        reads.write_start(other._trial_id)
+    outside = open_storage(url)
+    assert outside.get_trial(other._trial_id).params == {}
+    reads.write_start(collected._trial_id)
+    assert set(outside.get_trial(collected._trial_id).params) == {"a"}
+
+
 def test_parameters_of_a_trial_failed_meanwhile_are_refused_and_not_written(sqlite_path):
     url = f"sqlite:///{sqlite_path}"
     reads = OneReadStorage(open_storage(url))
@@ -285,6 +300,11 @@ def varied_trials(storage) -> optuna.Study:
     return study
 
 
+def plain_optuna(url: str) -> optuna.storages.RDBStorage:
+    """Optuna's own RDBStorage on ``url`` (psycopg 3 for PostgreSQL, as tuner uses)."""
+    return optuna.storages.RDBStorage(url.replace("postgresql://", "postgresql+psycopg://"))
+
+
 def same(trials, expected) -> bool:
     """Equal FrozenTrials, NaN equal to NaN, every dict in the same order (repr compares all)."""
     assert len(trials) == len(expected)
@@ -298,8 +318,7 @@ def test_trials_read_with_a_select_per_table_equal_optunas_own_reads(storage_url
     study's user attributes as Optuna reads them."""
     ours = open_storage(storage_url)
     study = varied_trials(ours)
-    plain = optuna.storages.RDBStorage(storage_url.replace("postgresql://",
-                                                           "postgresql+psycopg://"))
+    plain = plain_optuna(storage_url)
     study_id = study._study_id
     expected = plain.get_all_trials(study_id, deepcopy=False)
     assert {t.state for t in expected} == {TrialState.COMPLETE, TrialState.PRUNED,
@@ -334,8 +353,7 @@ def test_setting_a_trial_state_does_what_optunas_own_code_does(storage_url):
     worker) in Core statements: every transition gives Optuna's return value or exception and
     leaves the rows Optuna's own code leaves (read back by plain Optuna)."""
     ours = open_storage(storage_url)
-    plain = optuna.storages.RDBStorage(storage_url.replace("postgresql://",
-                                                           "postgresql+psycopg://"))
+    plain = plain_optuna(storage_url)
     minimize, maximize = optuna.study.StudyDirection.MINIMIZE, optuna.study.StudyDirection.MAXIMIZE
     waiting = optuna.trial.create_trial(state=TrialState.WAITING)
 

@@ -13,7 +13,8 @@ own and tuner's reads equal Optuna's) with SQLAlchemy Core statements built once
 - :func:`write_trial_record`: a running trial's buffered intermediate values and user
   attributes;
 - :func:`write_trial_state`: a trial's state and values, as ``set_trial_state_values`` (the tell);
-- :func:`read_trials`: ``FrozenTrial`` objects, as ``RDBStorage`` builds them;
+- :func:`read_trial`, :func:`read_study_trials`: ``FrozenTrial`` objects, as ``RDBStorage``
+  builds them;
 - :func:`read_study_user_attrs`: the study's user attributes (a worker's budget), the same.
 
 Each write makes Optuna's checks, once: the trial still updatable, distributions compatible.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Container, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -54,22 +56,18 @@ _STORED_DISTRIBUTION = (select(_PARAMS.c.distribution_json)
                                _PARAMS.c.param_name == bindparam("name")).limit(1))
 _FIRST_HEARTBEAT = sqlalchemy.insert(_HEARTBEATS).values(
     trial_id=bindparam("trial_id"), heartbeat=sqlalchemy.func.current_timestamp())
-STUDY_EXISTS = select(_STUDIES.c.study_id).where(_STUDIES.c.study_id == bindparam("study_id"))
+_STUDY_EXISTS = select(_STUDIES.c.study_id).where(_STUDIES.c.study_id == bindparam("study_id"))
 _STUDY_ATTRS = models.StudyUserAttributeModel.__table__
 _STUDY_USER_ATTRS = (select(_STUDY_ATTRS.c.key, _STUDY_ATTRS.c.value_json)
                      .where(_STUDY_ATTRS.c.study_id == bindparam("study_id"))
                      .order_by(_STUDY_ATTRS.c.study_user_attribute_id))
 
-TRIAL = _TRIALS.c.trial_id == bindparam("trial_id")
-"""For :func:`read_trials`: the trial ``trial_id``."""
-STUDY_TRIALS = _TRIALS.c.study_id == bindparam("study_id")
-"""For :func:`read_trials`: the trials of study ``study_id``."""
-NEWER_TRIALS = and_(STUDY_TRIALS, _TRIALS.c.trial_id > bindparam("after"))
-"""For :func:`read_trials`: study ``study_id``'s trials with ids greater than ``after``."""
-NEWER_OR_LISTED_TRIALS = and_(STUDY_TRIALS, or_(_TRIALS.c.trial_id > bindparam("after"),
-                                                _TRIALS.c.trial_id.in_(
-                                                    bindparam("listed", expanding=True))))
-"""For :func:`read_trials`: as :data:`NEWER_TRIALS`, and those with ids in ``listed``."""
+_TRIAL = _TRIALS.c.trial_id == bindparam("trial_id")
+_STUDY_TRIALS = _TRIALS.c.study_id == bindparam("study_id")
+_NEWER_TRIALS = and_(_STUDY_TRIALS, _TRIALS.c.trial_id > bindparam("after"))
+_NEWER_OR_LISTED_TRIALS = and_(_STUDY_TRIALS, or_(_TRIALS.c.trial_id > bindparam("after"),
+                                                  _TRIALS.c.trial_id.in_(
+                                                      bindparam("listed", expanding=True))))
 
 _RELATED = (("params", models.TrialParamModel), ("values", models.TrialValueModel),
             ("user", models.TrialUserAttributeModel),
@@ -167,14 +165,41 @@ def write_trial_state(rdb: optuna.storages.RDBStorage, session, trial_id: int,
     return True
 
 
-def read_trials(session, where, **parameters) -> list[FrozenTrial]:
-    """The trials matching ``where`` (:data:`TRIAL`, :data:`STUDY_TRIALS`,
-    :data:`NEWER_TRIALS`, :data:`NEWER_OR_LISTED_TRIALS` with their ``parameters``, or any
-    condition on ``TrialModel``'s table), in trial id order, each as
+def read_trial(session, trial_id: int) -> FrozenTrial:
+    """Trial ``trial_id`` as Optuna's ``RDBStorage.get_trial`` returns it (``KeyError`` if there
+    is no such trial); see :func:`_read_trials`."""
+    found = _read_trials(session.connection(), _TRIAL, trial_id=trial_id)
+    if not found:
+        raise KeyError(models.NOT_FOUND_MSG)
+    return found[0]
+
+
+def read_study_trials(session, study_id: int, states: Container[TrialState] | None,
+                      included_trial_ids: Iterable[int],
+                      trial_id_greater_than: int) -> list[FrozenTrial]:
+    """As Optuna's ``RDBStorage._get_trials`` (see :func:`_read_trials`): study ``study_id``'s
+    trials (in ``states`` if given); with ``trial_id_greater_than`` > -1 only those with a
+    greater id or in ``included_trial_ids`` (ids at most that); ``KeyError`` if there is no
+    such study."""
+    listed = [t for t in included_trial_ids if t <= trial_id_greater_than]
+    if trial_id_greater_than < 0:
+        where = _STUDY_TRIALS
+    else:
+        where = _NEWER_OR_LISTED_TRIALS if listed else _NEWER_TRIALS
+    if states is not None:
+        where = and_(where, _TRIALS.c.state.in_(list(states)))
+    conn = session.connection()
+    _check_study(conn, study_id)
+    return _read_trials(conn, where, study_id=study_id, after=trial_id_greater_than,
+                        listed=listed)
+
+
+def _read_trials(conn, where, **parameters) -> list[FrozenTrial]:
+    """The trials matching ``where`` with its ``parameters``, in trial id order, each as
     ``RDBStorage._build_frozen_trial_from_trial_model`` builds it (the same objects, compared
     equal in the tests): one SELECT of the trials, one per table of their parameters, values,
-    attributes and intermediate values, in ``session``'s transaction."""
-    conn = session.connection()
+    attributes and intermediate values. The statements of the module's own conditions are
+    built once."""
     trials, related = _PREPARED.get(id(where)) or _selects(where)
     rows = conn.execute(trials, parameters).all()
     if not rows:
@@ -192,8 +217,7 @@ def read_study_user_attrs(session, study_id: int) -> dict[str, Any]:
     """Study ``study_id``'s user attributes, as Optuna's ``get_study_user_attrs`` returns them
     (``KeyError`` if there is no such study)."""
     conn = session.connection()
-    if conn.execute(STUDY_EXISTS, {"study_id": study_id}).first() is None:
-        raise KeyError(models.NOT_FOUND_MSG)
+    _check_study(conn, study_id)
     return {key: json.loads(value) for key, value in conn.execute(_STUDY_USER_ATTRS,
                                                                    {"study_id": study_id})}
 
@@ -207,7 +231,13 @@ def _selects(where):
 
 
 _PREPARED = {id(where): _selects(where)
-             for where in (TRIAL, STUDY_TRIALS, NEWER_TRIALS, NEWER_OR_LISTED_TRIALS)}
+             for where in (_TRIAL, _STUDY_TRIALS, _NEWER_TRIALS, _NEWER_OR_LISTED_TRIALS)}
+
+
+def _check_study(conn, study_id: int) -> None:
+    """``KeyError`` if there is no study ``study_id`` (Optuna's check before its reads)."""
+    if conn.execute(_STUDY_EXISTS, {"study_id": study_id}).first() is None:
+        raise KeyError(models.NOT_FOUND_MSG)
 
 
 def _check_updatable(rdb: optuna.storages.RDBStorage, conn, trial_id: int) -> int:

@@ -39,7 +39,6 @@ SQLITE_BUSY_TIMEOUT = 60.0      # seconds a writer waits for the lock
 CONNECT_TIMEOUT = 5             # seconds to reach a database server
 STATEMENT_TIMEOUT_MS = 60_000   # PostgreSQL statement_timeout for workers
 CREATE_ATTEMPTS = 8             # tries to create or find Optuna's tables
-_TRIALS = models.TrialModel.__table__
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -132,7 +131,7 @@ class ClosingStorage(optuna.storages.RDBStorage):
       for ever, and workers waiting for the study's last trials never finished.
 
     and one addition, :meth:`one_transaction`. Trials are read with a SELECT per table
-    (:func:`~tuner.service.batch.read_trials`) instead of Optuna's ORM loading, into the same
+    (:mod:`tuner.service.batch`) instead of Optuna's ORM loading, into the same
     ``FrozenTrial`` objects, the study's user attributes too, and a trial's state and values set
     the same way.
     """
@@ -148,29 +147,13 @@ class ClosingStorage(optuna.storages.RDBStorage):
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with _create_scoped_session(self.scoped_session) as session:
-            found = batch.read_trials(session, batch.TRIAL, trial_id=trial_id)
-        if not found:
-            raise KeyError(models.NOT_FOUND_MSG)
-        return found[0]
+            return batch.read_trial(session, trial_id)
 
     def _get_trials(self, study_id: int, states: Container[TrialState] | None,
                     included_trial_ids: set[int], trial_id_greater_than: int) -> list[FrozenTrial]:
-        """As Optuna's: the study's trials (in ``states`` if given); with
-        ``trial_id_greater_than`` > -1 only those with a greater id or in
-        ``included_trial_ids`` (ids at most that); KeyError if the study does not exist."""
-        listed = [t for t in included_trial_ids if t <= trial_id_greater_than]
-        if trial_id_greater_than < 0:
-            where = batch.STUDY_TRIALS
-        else:
-            where = batch.NEWER_OR_LISTED_TRIALS if listed else batch.NEWER_TRIALS
-        if states is not None:
-            where = sqlalchemy.and_(where, _TRIALS.c.state.in_(list(states)))
         with _create_scoped_session(self.scoped_session) as session:
-            if session.connection().execute(batch.STUDY_EXISTS,
-                                            {"study_id": study_id}).first() is None:
-                raise KeyError(models.NOT_FOUND_MSG)
-            return batch.read_trials(session, where, study_id=study_id,
-                                     after=trial_id_greater_than, listed=listed)
+            return batch.read_study_trials(session, study_id, states, included_trial_ids,
+                                           trial_id_greater_than)
 
     def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
         with _create_scoped_session(self.scoped_session) as session:
@@ -338,27 +321,26 @@ class OneReadStorage(_CachedStorage):
         return attrs
 
     def write_start(self, trial_id: int) -> None:
-        """Write the collected parameters (Optuna's checks included) and system attributes, and,
-        with heartbeats on, trial ``trial_id``'s first heartbeat, in one transaction
+        """Write what was collected (trial ``trial_id``'s parameters, Optuna's checks included,
+        and system attributes; ValueError if any is another trial's) and, with heartbeats on,
+        the trial's first heartbeat, in one transaction
         (:func:`~tuner.service.batch.write_trial_start`). What was collected stays collected
         until that commits, so a retried call writes it all."""
         backend = self._backend
         params = getattr(self._pending, "params", None) or []
         attrs = getattr(self._pending, "attrs", None) or []
-        rows: dict[int, list] = {t: [] for t in [trial_id] + [t for t, _, _ in attrs]}
-        for trial, name, value, distribution in params:
-            study_id, _ = self._trial_id_to_study_id_and_number[trial]
-            known = self._studies[study_id].param_distribution.get(name)
-            rows.setdefault(trial, []).append((name, value, distribution, known))
+        if any(t != trial_id for t, *_ in params + attrs):
+            raise ValueError(f"what was collected is not all trial id {trial_id}'s")
+        study_id, _ = self._trial_id_to_study_id_and_number[trial_id]
+        known = self._studies[study_id].param_distribution
         with self._lock, _create_scoped_session(backend.scoped_session, True) as session:
-            for trial, trial_params in rows.items():
-                batch.write_trial_start(backend, session, trial, trial_params,
-                                        {key: value for t, key, value in attrs if t == trial},
-                                        heartbeat=trial == trial_id
-                                        and bool(backend.heartbeat_interval))
-        for trial, name, _, distribution in params:
-            study_id, _ = self._trial_id_to_study_id_and_number[trial]
-            self._studies[study_id].param_distribution.setdefault(name, distribution)
+            batch.write_trial_start(
+                backend, session, trial_id,
+                [(name, value, distribution, known.get(name)) for _, name, value, distribution
+                 in params], {key: value for _, key, value in attrs},
+                heartbeat=bool(backend.heartbeat_interval))
+        for _, name, _, distribution in params:
+            known.setdefault(name, distribution)
         params.clear()
         attrs.clear()
 
