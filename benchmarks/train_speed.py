@@ -8,6 +8,11 @@ of one epoch of minibatches of the same shapes (preallocated outputs, contiguous
 the forward products of the validation pass ``train`` makes after every epoch: the BLAS cost no
 implementation can avoid.
 
+A fourth trains the same network with the same optimizer as a lean hand-written NumPy loop
+(``run_bare``): the kind of code the issue's targets were measured with, doing only what
+training needs. Its epoch shows what NumPy's per-call cost leaves possible here, and tuner's
+against it what ``train``'s validation pass, loss value, checks and generality cost.
+
 Everything runs on one BLAS thread, in one process, interleaved: each repeat times every
 configuration once with every contender, alternating which library goes first, and the table
 quotes medians over repeats. Run from the repository root::
@@ -37,6 +42,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")          # before NumPy loads its BLAS
 
 import argparse
+import math
 import platform
 import statistics
 import time
@@ -149,6 +155,84 @@ def run_sklearn(cfg: Config, epochs: int) -> Run:
     return Run(seconds / epochs, float(clf.score(data.X_test, data.y_test)))
 
 
+def run_bare(cfg: Config, epochs: int) -> Run:
+    """The same training as a lean hand-written NumPy loop — the kind of code the targets were
+    set with — doing only what training needs: one flat parameter buffer updated in place,
+    each bias a row of its weights (the inputs carry a column of ones), preallocated
+    activations, transposed logits; no loss value, no validation pass, no divergence check, no
+    schedule, no records. The optimizer is PyTorch's update written out (Adam with eps outside
+    the bias-corrected root; SGD's Nesterov form ``g + μ·b``). Its epoch is what NumPy's
+    per-call cost leaves possible here, before anything tuner's ``train`` adds."""
+    data, dtype, batch = cfg.data, np.dtype(cfg.dtype), cfg.size.batch_size
+    n, n_in = data.X_train.shape
+    n_hidden, n_out = cfg.size.hidden, data.n_outputs
+    rng = np.random.default_rng(0)
+    X1 = np.hstack([data.X_train, np.ones((n, 1))]).astype(dtype)
+    split = (n_in + 1) * n_hidden
+    params = np.empty(split + (n_hidden + 1) * n_out, dtype)
+    grads, work = np.zeros_like(params), np.zeros_like(params)
+    m, v = np.zeros_like(params), np.zeros_like(params)     # Adam's moments; m: SGD's buffer
+    W1, W2 = params[:split].reshape(n_in + 1, n_hidden), params[split:].reshape(n_hidden + 1, n_out)
+    G1, G2 = grads[:split].reshape(W1.shape), grads[split:].reshape(W2.shape)
+    W1[...] = rng.uniform(-1, 1, W1.shape) / np.sqrt(n_in)
+    W2[...] = rng.uniform(-1, 1, W2.shape) / np.sqrt(n_hidden)
+    H1 = np.ones((batch, n_hidden + 1), dtype)             # hidden output, column of ones
+    Zt = np.empty((n_out, batch), dtype)
+    D1 = np.empty((batch, n_hidden), dtype)
+    rows = np.arange(batch)
+    lr, adam, t = cfg.opt.lr, cfg.opt.tuner == "adam", 0
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    started = time.perf_counter()
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        Xs, ys = np.take(X1, order, axis=0), np.take(data.y_train, order)
+        for start in range(0, n, batch):
+            x, y = Xs[start:start + batch], ys[start:start + batch]
+            b = len(y)
+            h1, zt, d1 = H1[:b], Zt[:, :b], D1[:b]
+            h = h1[:, :n_hidden]
+            np.matmul(x, W1, out=h)
+            np.maximum(h, 0, out=h)
+            np.matmul(W2.T, h1.T, out=zt)                  # logits transposed
+            zt -= zt.max(axis=0)
+            np.exp(zt, out=zt)
+            zt /= zt.sum(axis=0)                           # softmax
+            zt[y, rows[:b]] -= 1.0
+            zt /= b                                        # ∂L/∂z
+            np.matmul(h1.T, zt.T, out=G2)
+            np.matmul(zt.T, W2[:n_hidden].T, out=d1)
+            d1 *= h > 0
+            np.matmul(x.T, d1, out=G1)
+            t += 1
+            if adam:
+                m *= beta1
+                m += np.multiply(grads, 1 - beta1, out=work)
+                v *= beta2
+                np.multiply(grads, grads, out=work)
+                work *= 1 - beta2
+                v += work
+                c = math.sqrt(1 - beta2 ** t)
+                np.sqrt(v, out=work)
+                work += eps * c
+                np.divide(m, work, out=work)
+                work *= -lr * c / (1 - beta1 ** t)
+                params += work
+            else:
+                if t == 1:
+                    m[...] = grads
+                else:
+                    m *= MOMENTUM
+                    m += grads
+                np.multiply(m, MOMENTUM, out=work)
+                work += grads
+                work *= lr
+                params -= work
+    seconds = (time.perf_counter() - started) / epochs
+    hidden = np.maximum(data.X_test.astype(dtype) @ W1[:n_in] + W1[n_in], 0)
+    logits = hidden @ W2[:n_hidden] + W2[n_hidden]
+    return Run(seconds, float(np.mean(logits.argmax(axis=1) == data.y_test)))
+
+
 def matmul_epoch_seconds(cfg: Config, epochs: int) -> tuple[float, float]:
     """Seconds per epoch of only the network's matmuls: training, and the validation pass.
 
@@ -223,6 +307,7 @@ class Samples:
 
     tuner: list[Run] = field(default_factory=list)
     sklearn: list[Run] = field(default_factory=list)
+    bare: list[Run] = field(default_factory=list)
     matmul: list[tuple[float, float]] = field(default_factory=list)   # (training, validation)
     parts: list[tuple[float, float]] = field(default_factory=list)   # (validation, optimizer)
 
@@ -231,14 +316,16 @@ def benchmark(configs: list[Config], epochs: int, repeats: int,
               matmul_epochs: int) -> list[Samples]:
     """Time every configuration ``repeats`` times, interleaved.
 
-    Within a repeat each configuration runs scikit-learn, tuner, the matmuls alone and tuner's
-    parts back to back, in that order on even repeats and reversed on odd ones: tuner always
-    sits next to both references it is divided by, and neither goes first every time.
+    Within a repeat each configuration runs scikit-learn, tuner, the lean loop, the matmuls
+    alone and tuner's parts back to back, in that order on even repeats and reversed on odd
+    ones: tuner always sits next to scikit-learn and the lean loop, and none goes first every
+    time.
     """
     samples = [Samples() for _ in configs]
     for rep in range(repeats):
         for cfg, s in zip(configs, samples):
             steps = [(s.sklearn, run_sklearn, (cfg, epochs)), (s.tuner, run_tuner, (cfg, epochs)),
+                     (s.bare, run_bare, (cfg, epochs)),
                      (s.matmul, matmul_epoch_seconds, (cfg, matmul_epochs)),
                      (s.parts, parts_seconds, (cfg,))]
             for results, measure, args in steps if rep % 2 == 0 else reversed(steps):
@@ -260,16 +347,19 @@ def summarise(cfg: Config, s: Samples) -> dict:
     step = [o for _, o in s.parts]
     mm_train = [t for t, _ in s.matmul]
     mm = [t + v for t, v in s.matmul]
-    if len({r.accuracy for r in s.tuner}) > 1 or len({r.accuracy for r in s.sklearn}) > 1:
+    bare = [r.epoch_seconds for r in s.bare]
+    if any(len({r.accuracy for r in runs}) > 1 for runs in (s.tuner, s.sklearn, s.bare)):
         raise RuntimeError("a seeded run changed its accuracy between repeats")
     acc_t, acc_s = s.tuner[0].accuracy, s.sklearn[0].accuracy
     row = dict(size=cfg.size.name, dtype=cfg.dtype, opt=cfg.opt.name, tuner=med(tuner),
                sklearn=med(skl), ratio=med(t / k for t, k in zip(tuner, skl)),
                no_val=med((t - v) / k for t, v, k in zip(tuner, val, skl)),
+               bare=med(bare), bare_ratio=med(b / k for b, k in zip(bare, skl)),
+               tb=med(t / b for t, b in zip(tuner, bare)),
                matmul=med(mm), tm=med(t / m for t, m in zip(tuner, mm)),
                val=med(val), step=med(step),
                core=med((t - v - o) / m for t, v, o, m in zip(tuner, val, step, mm_train)),
-               acc_t=acc_t, acc_s=acc_s)
+               acc_t=acc_t, acc_s=acc_s, acc_b=s.bare[0].accuracy)
     target = cfg.size.ratio_target[cfg.dtype]
     verdicts = [f"tuner/sklearn {row['ratio']:.2f} <= {target}: "
                 f"{'met' if row['ratio'] <= target else 'MISSED'}"]
@@ -280,6 +370,10 @@ def summarise(cfg: Config, s: Samples) -> dict:
     gap = 100 * (acc_t - acc_s)
     verdicts.append(f"accuracy gap {gap:+.1f} points: "
                     f"{'met' if abs(gap) <= 100 * ACCURACY_TOLERANCE + 1e-9 else 'MISSED'}")
+    lean_gap = 100 * (row["acc_b"] - acc_s)
+    if abs(lean_gap) > 100 * ACCURACY_TOLERANCE + 1e-9:   # then it is not the same training
+        verdicts.append(f"lean loop's accuracy gap {lean_gap:+.1f} points: its timing compares "
+                        "nothing")
     row["verdicts"] = "; ".join(verdicts)
     return row
 
@@ -288,10 +382,13 @@ COLUMNS = (  # header, row key, width, format
     ("size", "size", 7, "s"), ("dtype", "dtype", 8, "s"), ("optimizer", "opt", 10, "s"),
     ("tuner ms", "tuner", 9, "ms"), ("sklearn ms", "sklearn", 11, "ms"),
     ("ratio", "ratio", 7, ".2f"), ("w/o val", "no_val", 8, ".2f"),
+    ("lean ms", "bare", 8, "ms"), ("lean/skl", "bare_ratio", 9, ".2f"),
+    ("tuner/lean", "tb", 11, ".2f"),
     ("matmul ms", "matmul", 10, "ms"),
     ("tuner/mm", "tm", 9, ".2f"), ("val ms", "val", 8, "ms"), ("opt ms", "step", 8, "ms"),
     ("core/mm", "core", 8, ".2f"),
     ("acc tuner", "acc_t", 10, ".4f"), ("acc sklearn", "acc_s", 12, ".4f"),
+    ("acc lean", "acc_b", 9, ".4f"),
 )
 
 
@@ -308,7 +405,9 @@ def print_table(rows: list[dict]) -> None:
           "validation pass. val, opt: parts of tuner's\nepoch timed alone (the validation pass "
           "after each epoch; the epoch's optimizer steps).\nw/o val = (tuner − val) / sklearn "
           "(scikit-learn's epoch has no validation pass). core/mm = (tuner − val − opt)\n"
-          "/ training matmuls: gathering, forward, loss and backward.")
+          "/ training matmuls: gathering, forward, loss and backward. lean: the same training "
+          "as a lean\nhand-written NumPy loop (no loss value, no validation pass, no checks); "
+          "lean/skl = lean / sklearn.")
     print()
     for r in rows:
         print(f"{r['size']}/{r['dtype']}/{r['opt']}: {r['verdicts']}")
