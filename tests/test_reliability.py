@@ -3,6 +3,8 @@ freezes, a dashboard holding a read; and the stale-trial retries that repair the
 
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta
@@ -134,6 +136,108 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_pat
     assert [retried(t) for t in trials if retried(t)] == [[orphan.number]]
     counts = states("cheap", sqlite_url)
     assert finished(counts) == 3 and counts["RUNNING"] == 0 and counts["WAITING"] == 0
+
+
+DIES_AT_THE_RETRY = """
+import os, signal, sys
+import sqlalchemy
+from tuner.service.spec import load_spec
+from tuner.service.worker import Worker
+
+worker = Worker(load_spec(sys.argv[1]), sys.argv[2])
+for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, worker.request_stop)
+
+@sqlalchemy.event.listens_for(worker.storage.engine, "before_cursor_execute")
+def die_at_the_retry(conn, cursor, statement, *args):
+    # SIGKILLed as the retry's trial row is inserted: after the failure's UPDATE, before commit
+    if statement.lstrip().upper().startswith("INSERT INTO TRIALS") and (
+            sys.argv[3] == "janitor" or worker.stopping):
+        print("dying", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+if sys.argv[3] == "janitor":
+    worker.fail_stale_trials()
+else:
+    print("running", flush=True)
+    worker.run()
+"""
+"""A worker process SIGKILLed at the moment it writes the retry of a trial it has just failed:
+as a janitor (``janitor``: one stale-trial sweep) or as a worker stopping mid-trial (``worker``:
+runs, and dies when its SIGTERM-interrupted trial is queued again)."""
+
+
+def stale_orphan(url: str) -> int:
+    """A RUNNING trial of the study "cheap" whose last heartbeat is long past (its worker gone):
+    stale at once, for any janitor. Returns its number."""
+    storage = optuna.storages.RDBStorage(url)
+    try:
+        trial = optuna.load_study(study_name="cheap", storage=storage).ask()
+        storage.record_heartbeat(trial._trial_id)
+        with storage.engine.begin() as conn:
+            conn.execute(sqlalchemy.text("UPDATE trial_heartbeats SET heartbeat = :past "
+                                         "WHERE trial_id = :id"),
+                         {"past": datetime(2000, 1, 1), "id": trial._trial_id})
+        return trial.number
+    finally:
+        storage.engine.dispose()
+
+
+def retries_of(url: str, number: int) -> list[optuna.trial.FrozenTrial]:
+    trials = optuna.load_study(study_name="cheap", storage=url).trials
+    return [t for t in trials if t.system_attrs.get("failed_trial") == number]
+
+
+def test_a_janitor_killed_between_failing_a_trial_and_queueing_it_loses_no_retry(tmp_path,
+                                                                                  storage_url):
+    """The failure and the retry are one transaction: killed in between, the janitor leaves the
+    trial RUNNING and stale, and the next janitor fails and queues it (with Optuna's own
+    sweep the failure was committed alone, and the trial never ran again)."""
+    spec = write_spec(tmp_path, n_trials=3)
+    tuner("worker", spec, "--storage", storage_url, "--n-trials", 2, check=True)
+    orphan = stale_orphan(storage_url)
+    janitor = subprocess.run([sys.executable, "-c", DIES_AT_THE_RETRY, spec, storage_url,
+                              "janitor"], capture_output=True, text=True, env=ENV, timeout=120)
+    assert janitor.returncode == -signal.SIGKILL and "dying" in janitor.stdout, janitor.stderr
+    counts = states("cheap", storage_url)
+    assert counts["RUNNING"] == 1 and counts["FAIL"] == 0 and counts["WAITING"] == 0
+    assert retries_of(storage_url, orphan) == []
+    result = tuner("worker", spec, "--storage", storage_url, timeout=120)
+    assert result.returncode == 0, result.stderr
+    study = optuna.load_study(study_name="cheap", storage=storage_url)
+    assert study.trials[orphan].state.name == "FAIL"
+    again = retries_of(storage_url, orphan)
+    assert [(t.state.name, retried(t)) for t in again] == [("COMPLETE", [orphan])]
+    counts = states("cheap", storage_url)
+    assert finished(counts) == 3 and counts["RUNNING"] == 0 and counts["WAITING"] == 0
+
+
+def test_a_worker_killed_while_queueing_its_interrupted_trial_loses_no_retry(tmp_path,
+                                                                             storage_url):
+    """A worker stopped by SIGTERM fails its trial and queues it again in one transaction: killed
+    in between, it leaves the trial RUNNING, its heartbeat stopped, and another worker's janitor
+    fails and queues it after the grace period (failed and queued apart, the trial was lost)."""
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=1,
+                      epochs=3000, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+    worker = subprocess.Popen([sys.executable, "-c", DIES_AT_THE_RETRY, spec, storage_url,
+                               "worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=ENV)
+    try:
+        wait_for(lambda: states("cheap", storage_url)["RUNNING"] == 1, 60, "a running trial")
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert worker.returncode == -signal.SIGKILL and "dying" in out, err
+    trials = optuna.load_study(study_name="cheap", storage=storage_url).trials
+    assert [t.state.name for t in trials] == ["RUNNING"]
+    result = tuner("worker", spec, "--storage", storage_url, timeout=300)
+    assert result.returncode == 0, result.stderr
+    trials = optuna.load_study(study_name="cheap", storage=storage_url).trials
+    assert trials[0].state.name == "FAIL"
+    assert [(t.state.name, retried(t)) for t in retries_of(storage_url, 0)] == [("COMPLETE", [0])]
+    counts = states("cheap", storage_url)
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0
 
 
 def test_workers_survive_a_postgresql_restart_and_a_5_second_stop(tmp_path, postgres_server,

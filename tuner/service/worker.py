@@ -146,14 +146,24 @@ class Worker:
     def fail_stale_trials(self) -> None:
         """Fail trials whose worker stopped beating, and queue them again (the janitor): at most
         once per heartbeat interval, from the loop or the heartbeat thread, whichever comes
-        first (staleness is judged in grace periods, several intervals long)."""
-        now = time.monotonic()
-        if now - self.janitor_ran < (self.storage.heartbeat_interval or 0):
+        first (staleness is judged in grace periods, several intervals long).
+
+        Each stale trial is failed and its retry queued in one transaction, both or neither:
+        a janitor killed or cut off in between leaves the trial RUNNING and stale, for the next
+        janitor, not failed with no retry (Optuna's ``fail_stale_trials`` commits the failures
+        first and queues the retries after them). A trial that another janitor failed, or its
+        worker finished, meanwhile is left alone."""
+        now, interval = time.monotonic(), self.storage.heartbeat_interval
+        if not interval or now - self.janitor_ran < interval:
             return
         self.janitor_ran = now
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(self.study)
+        for trial_id in self.storage._get_stale_trial_ids(self.study._study_id):
+            try:
+                with self.storage.one_transaction():
+                    if self.storage.set_trial_state_values(trial_id, TrialState.FAIL):
+                        self.requeue(trial_id)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                pass
 
     def ask(self) -> optuna.Trial | None:
         """A new (or re-queued) trial with its parameters sampled (by the study's sampler
@@ -195,31 +205,35 @@ class Worker:
             except Exception:
                 state = TrialState.FAIL
                 log.exception("trial %d failed", trial.number)
+        interrupted = state == TrialState.FAIL and self.objective.stop_requested
         try:
-            self.retry(self.finish, trial, value, state)
+            self.retry(self.finish, trial, value, state, requeue=interrupted)
         except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as e:
             if isinstance(e, ValueError) and not str(e).startswith("Cannot tell a"):
                 raise
             told = self.retry(self.storage.get_trial, trial._trial_id).state
             if state != TrialState.FAIL and told == state:
                 return state                   # a retried finish whose first try got through
-            return self.discard(trial)         # failed as stale meanwhile
-        if state == TrialState.FAIL and self.objective.stop_requested:
-            self.retry(self.requeue, trial._trial_id)
+            return self.discard(trial)         # failed as stale (and queued) meanwhile, or
+                                               # a retried interruption whose first try got in
+        if interrupted:
             log.info("trial %d interrupted and queued again", trial.number)
         return state
 
-    def finish(self, trial: optuna.Trial, value: float | None, state: TrialState) -> None:
-        """Write the trial's final record (:attr:`Objective.record`) and tell its result, in one
-        transaction. The tell is Optuna's own, checks included: a trial no longer RUNNING (failed
-        as stale meanwhile) raises ``UpdateFinishedTrialError`` or ``ValueError``, and then
-        neither its record nor its result is written. (It is the function ``study.tell`` and
-        ``study.optimize`` call; ``study.tell`` would then read the trial once more, to return
-        it.)"""
+    def finish(self, trial: optuna.Trial, value: float | None, state: TrialState, *,
+               requeue: bool = False) -> None:
+        """Write the trial's final record (:attr:`Objective.record`) and tell its result, and
+        with ``requeue`` queue the trial again (:meth:`requeue`), in one transaction. The tell
+        is Optuna's own, checks included: a trial no longer RUNNING (failed as stale meanwhile)
+        raises ``UpdateFinishedTrialError`` or ``ValueError``, and then nothing is written.
+        (It is the function ``study.tell`` and ``study.optimize`` call; ``study.tell`` would
+        then read the trial once more, to return it.)"""
         with self.storage.one_transaction():
             if self.objective.record is not None:
                 write_trial_record(self.reads, *self.objective.record)
             _tell_with_warning(self.study, trial, value, state)
+            if requeue:
+                self.requeue(trial._trial_id)
 
     def discard(self, trial) -> TrialState:
         log.warning("trial %d was failed as stale while it ran (no heartbeat for the grace "
@@ -227,13 +241,18 @@ class Worker:
         return TrialState.FAIL
 
     def requeue(self, trial_id: int) -> None:
-        """Queue an interrupted trial again, as the stale-trial retry does."""
+        """Queue a failed trial again as the stale-trial retry does (Optuna's callback: its
+        parameters, ``failed_trial``, ``retry_history``, at most ``max_retry`` times), written
+        through the storage itself rather than the study's cache: the caller's transaction may
+        still roll back, and a cache would keep the trial it created."""
         frozen = self.storage.get_trial(trial_id)
+        study = optuna.Study(self.study.study_name, self.storage, sampler=self.study.sampler,
+                             pruner=self.study.pruner)
         callback = self.storage.get_heartbeat_stale_trial_callback()
         if callback is not None:
-            callback(self.study, frozen)
+            callback(study, frozen)
         else:
-            self.study.enqueue_trial(frozen.params)
+            study.enqueue_trial(frozen.params)
 
 
 def run_worker(spec: Spec, storage: str | None = None, *, n_trials: int | None = None,
