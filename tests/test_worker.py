@@ -252,3 +252,38 @@ def test_a_trial_failed_as_stale_before_its_start_was_written_is_left_for_anothe
     assert sum(report.ran.values()) == 3 and report.reason == "budget met"
     first = optuna.load_study(study_name="cheap", storage=sqlite_url).trials[0]
     assert first.state == TrialState.FAIL and first.params == {}
+
+
+GRID = dict(study_extra='sampler = "grid"', n_trials=20, optimizers='["sgd", "adam"]',
+            lr="{values = [0.1, 0.5]}", search_extra="[search.plateau]\nfactor = 0.5\npatience = 2")
+GRID_POINTS = {(o, lr, s) for o in ("sgd", "adam") for lr in (0.1, 0.5)
+               for s in ("constant", "plateau")}
+
+
+def grid_points(url: str) -> list[tuple]:
+    trials = optuna.load_study(study_name="cheap", storage=url).trials
+    return [(t.params["optimizer"], t.params["lr"], t.params["schedule"]) for t in trials]
+
+
+def test_a_grid_study_tries_every_point_once_then_its_worker_stops(tmp_path, storage_url):
+    """8 grid points under a budget of 20: the worker tries each once and exits 0 (Optuna's grid
+    sampler called ``study.stop()`` in the last tell, which raised outside ``optimize``: the
+    worker died with that trial RUNNING)."""
+    spec = write_spec(tmp_path, **GRID)
+    result = tuner("worker", spec, "--storage", storage_url)
+    assert result.returncode == 0, result.stderr
+    assert "every point of the grid tried" in result.stderr + result.stdout
+    points = grid_points(storage_url)
+    assert sorted(points) == sorted(GRID_POINTS)
+    counts = states("cheap", storage_url)
+    assert finished(counts) == 8 and counts["RUNNING"] == 0 and counts["WAITING"] == 0
+
+
+def test_three_workers_share_a_grid_and_stop_when_every_point_is_taken(tmp_path, sqlite_url):
+    spec = write_spec(tmp_path, **GRID)
+    result = tuner("launch", spec, "--workers", 3, "--storage", sqlite_url)
+    assert result.returncode == 0, result.stderr
+    points = grid_points(sqlite_url)
+    assert set(points) == GRID_POINTS and len(points) <= 8 + 2   # at most one more per worker
+    counts = states("cheap", sqlite_url)
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0 and counts["FAIL"] == 0

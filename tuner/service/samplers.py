@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from types import MappingProxyType
 
 import optuna
 from optuna.samplers._lazy_random_state import LazyRandomState
+from optuna.trial import FrozenTrial
+
+
+class GridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid sampler for workers that ask and tell. Optuna's own ``after_trial`` calls
+    ``study.stop()`` once every point of the grid is taken, which only ``study.optimize``
+    allows: told outside it, the last trial's tell raised and was undone, and the worker died.
+    Here ``after_trial`` does nothing, and the worker stops asking when :meth:`points_left`
+    is 0."""
+
+    def __init__(self, search_space: dict[str, list], seed: int | None = None):
+        super().__init__(search_space, seed=seed)
+        self.size = math.prod(len(values) for values in search_space.values())
+
+    def after_trial(self, study, trial, state, values) -> None:
+        pass
+
+    def points_left(self, trials: Iterable[FrozenTrial]) -> int:
+        """Points of the grid that no trial has taken yet. A trial keeps its point (Optuna's
+        ``grid_id`` system attribute) whatever its state, as Optuna's grid sampler counts
+        them; a failed trial's retry carries the same point."""
+        return self.size - len({t.system_attrs["grid_id"] for t in trials
+                                if "grid_id" in t.system_attrs})
 
 
 def _grid(seed, space):
-    return optuna.samplers.GridSampler(space.grid(), seed=seed)
+    return GridSampler(space.grid(), seed=seed)
 
 
 SAMPLERS = MappingProxyType({

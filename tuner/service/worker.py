@@ -3,8 +3,9 @@
 Optuna's RDB storage is the only coordination between workers, on one machine or many: each
 worker asks the storage for the next trial (a re-queued one first), trains it with a heartbeat,
 and tells the result. A worker stops asking once finished trials (complete + pruned) plus
-running ones reach the budget, waits while other workers' trials are still running (one may die
-and be re-queued), and exits when the budget is met and no trial is RUNNING or WAITING.
+running ones reach the budget (or, with the grid sampler, every point of the grid is taken),
+waits while other workers' trials are still running (one may die and be re-queued), and exits
+when no trial is RUNNING or WAITING then.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .batch import write_trial_record
 from .objective import Objective, TrialInterrupted
 from .problem import Problem, load_problem
 from .retry import Retry, root_cause
-from .samplers import seed_for_trial
+from .samplers import GridSampler, seed_for_trial
 from .spec import Spec
 from .storage import OneReadStorage, open_storage
 from .study import open_study
@@ -122,14 +123,19 @@ class Worker:
                 budget, deadline = attrs["n_trials"], attrs.get("deadline")
                 finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
                 running, waiting = states[TrialState.RUNNING], states[TrialState.WAITING]
+                grid_done = (isinstance(self.study.sampler, GridSampler) and not
+                             self.study.sampler.points_left(self.retry(self.study.get_trials,
+                                                                       deepcopy=False)))
                 if deadline is not None and time.time() >= deadline:
                     if not running:
                         reason = "time limit reached"
                         break
-                elif waiting or finished + running < budget:
+                elif waiting or (finished + running < budget and not grid_done):
                     trial, asked = self.ask(), True
                     trials = self.retry(self.study.get_trials, deepcopy=False)   # the same read
                 elif not running:
+                    if finished < budget:
+                        reason = "every point of the grid tried"
                     break
             if trial is not None:
                 ran[self.run_trial(trial, trials).name] += 1
@@ -156,7 +162,6 @@ class Worker:
         now, interval = time.monotonic(), self.storage.heartbeat_interval
         if not interval or now - self.janitor_ran < interval:
             return
-        self.janitor_ran = now
         for trial_id in self.storage._get_stale_trial_ids(self.study._study_id):
             try:
                 with self.storage.one_transaction():
@@ -164,6 +169,7 @@ class Worker:
                         self.requeue(trial_id)
             except optuna.exceptions.UpdateFinishedTrialError:
                 pass
+        self.janitor_ran = now         # a sweep cut short by an outage is run again at once
 
     def ask(self) -> optuna.Trial | None:
         """A new (or re-queued) trial with its parameters sampled (by the study's sampler
@@ -212,10 +218,10 @@ class Worker:
             if isinstance(e, ValueError) and not str(e).startswith("Cannot tell a"):
                 raise
             told = self.retry(self.storage.get_trial, trial._trial_id).state
-            if state != TrialState.FAIL and told == state:
-                return state                   # a retried finish whose first try got through
-            return self.discard(trial)         # failed as stale (and queued) meanwhile, or
-                                               # a retried interruption whose first try got in
+            if told != state or (state == TrialState.FAIL and not interrupted):
+                return self.discard(trial)     # failed as stale (and queued) meanwhile
+            # else a retried finish whose first try got through (an interrupted trial was queued
+            # with it, or by the janitor that failed it)
         if interrupted:
             log.info("trial %d interrupted and queued again", trial.number)
         return state
@@ -242,9 +248,10 @@ class Worker:
 
     def requeue(self, trial_id: int) -> None:
         """Queue a failed trial again as the stale-trial retry does (Optuna's callback: its
-        parameters, ``failed_trial``, ``retry_history``, at most ``max_retry`` times), written
-        through the storage itself rather than the study's cache: the caller's transaction may
-        still roll back, and a cache would keep the trial it created."""
+        parameters, ``failed_trial``, ``retry_history``, at most ``max_retry`` times), through
+        a throwaway study over the storage rather than the worker's study: the caller's
+        transaction may still roll back, and the worker's trial cache would keep the trial
+        created (the throwaway study's cache goes with it)."""
         frozen = self.storage.get_trial(trial_id)
         study = optuna.Study(self.study.study_name, self.storage, sampler=self.study.sampler,
                              pruner=self.study.pruner)
