@@ -12,6 +12,7 @@ import optuna
 import pytest
 
 from service_helpers import tuner, write_spec
+from tuner.metrics import METRICS
 from tuner.models import build_model
 from tuner.optim import create
 from tuner.retrain import confidence_interval, retrain
@@ -77,7 +78,7 @@ def test_the_record_keeps_every_seed_with_its_curve_lr_and_metrics(iris):
     scores = [r["test_metric"] for r in runs]
     assert record["test_metric"] == pytest.approx(np.mean(scores))
     assert record["val_loss"] == pytest.approx(np.mean([r["val_loss"] for r in runs]))
-    assert record["ci95"] == pytest.approx(list(confidence_interval(scores)))
+    assert record["ci95"] == pytest.approx(list(confidence_interval(scores, bounds=(0, 1))))
     assert json.loads(json.dumps(record)) == record
     seeds_differ = {tuple(r["curve"]["train_loss"]) for r in runs}
     assert len(seeds_differ) == 3
@@ -88,6 +89,17 @@ def test_the_confidence_interval_is_students_t():
     half = 4.302652729911275 * 0.01 / math.sqrt(3)        # t(0.975, 2 degrees of freedom)
     assert (low, high) == pytest.approx((0.97 - half, 0.97 + half))
     assert confidence_interval([0.97]) is None
+
+
+def test_the_interval_ends_at_the_edge_of_the_metrics_range():
+    """Three seeds scoring 0.98, 1 and 1: Student's interval reaches past 1, which no mean
+    accuracy can; the record's interval ends at 1 (an r2 likewise at 1, an mse at 0)."""
+    scores = [0.98, 1.0, 1.0]
+    low, high = confidence_interval(scores)
+    assert high > 1.0
+    assert confidence_interval(scores, bounds=METRICS["accuracy"].bounds) == (low, 1.0)
+    assert confidence_interval([1e-4, 0.0, 0.0], bounds=METRICS["mse"].bounds)[0] == 0.0
+    assert METRICS["r2"].bounds[1] == 1.0 and METRICS["loss"].bounds == (-math.inf, math.inf)
 
 
 def test_diverged_runs_are_counted_and_left_out_of_the_means(iris):

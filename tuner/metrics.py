@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable
@@ -11,10 +12,12 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Metric:
-    """``score(y, output, loss) -> float``; ``greater_is_better`` gives the direction."""
+    """``score(y, output, loss) -> float``; ``greater_is_better`` gives the direction, ``bounds``
+    the range every score lies in."""
 
     score: Callable[[np.ndarray, np.ndarray, float], float]
     greater_is_better: bool
+    bounds: tuple[float, float] = (-math.inf, math.inf)
 
 
 def accuracy(y, output, loss) -> float:
@@ -46,8 +49,8 @@ def model_loss(y, output, loss) -> float:
 
 
 METRICS = MappingProxyType({
-    "accuracy": Metric(accuracy, greater_is_better=True),
-    "r2": Metric(r2, greater_is_better=True),
-    "mse": Metric(mse, greater_is_better=False),
-    "loss": Metric(model_loss, greater_is_better=False),
+    "accuracy": Metric(accuracy, greater_is_better=True, bounds=(0.0, 1.0)),
+    "r2": Metric(r2, greater_is_better=True, bounds=(-math.inf, 1.0)),
+    "mse": Metric(mse, greater_is_better=False, bounds=(0.0, math.inf)),
+    "loss": Metric(model_loss, greater_is_better=False),   # a surface's height may be negative
 })

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .metrics import METRICS
 from .train import History, evaluate, optimizer_and_schedule, train
 
 CONFIDENCE = 0.95
@@ -84,8 +85,9 @@ class Retrained:
 
     @property
     def ci95(self) -> tuple[float, float] | None:
-        """95% confidence interval of the mean test metric."""
-        return confidence_interval([r.test_metric for r in self.converged])
+        """95% confidence interval of the mean test metric (within the metric's range)."""
+        return confidence_interval([r.test_metric for r in self.converged],
+                                   bounds=METRICS[self.metric].bounds)
 
     def to_dict(self) -> dict:
         """JSON-able: metric, seeds, the means (val_loss, val_metric, test_metric), ci95
@@ -97,16 +99,20 @@ class Retrained:
                 "diverged": self.diverged, "runs": [r.to_dict() for r in self.runs]}
 
 
-def confidence_interval(values: Sequence[float], level: float = CONFIDENCE
+def confidence_interval(values: Sequence[float], level: float = CONFIDENCE,
+                        bounds: tuple[float, float] = (-math.inf, math.inf)
                         ) -> tuple[float, float] | None:
-    """Student's t interval for the mean of ``values`` (None for fewer than two)."""
+    """Student's t interval for the mean of ``values`` (None for fewer than two), cut to
+    ``bounds``, the range every value and so the mean lies in (an accuracy's interval then
+    ends at 1, not above it; what is cut off holds no possible mean)."""
     n = len(values)
     if n < 2:
         return None
     from scipy.stats import t         # imported on use, like scikit-learn in tuner.tasks
     mean = float(np.mean(values))
     half = float(t.ppf((1 + level) / 2, n - 1)) * float(np.std(values, ddof=1)) / math.sqrt(n)
-    return mean - half, mean + half
+    low, high = bounds
+    return max(mean - half, low), min(mean + half, high)
 
 
 def retrain(new_model: Callable[[int], object], data, config: dict, *, epochs: int,
