@@ -589,6 +589,33 @@ def test_a_sampler_seeded_for_each_trial_draws_as_a_fresh_sampler_with_that_seed
     assert len({p["lr"] for p in kept}) == 30
 
 
+def test_qmc_workers_seeded_alike_draw_different_values_beside_the_shared_sequence():
+    """QMC's points are one scrambled sequence shared through the storage; what it draws beside
+    it comes from its random sampler, reseeded for each trial. Here two workers seeded alike
+    start trials 0 and 1 together, each seeing the other's trial without parameters yet (a
+    worker writes them with its first heartbeat): QMC knows no search space, so everything is
+    drawn by the random sampler — the same configuration for both unless it is reseeded."""
+    space = space_of(MOMENTUM_SPACE)
+
+    def first_trials(reseed: bool) -> list[dict]:
+        configs = []
+        for number in (0, 1):
+            sampler = make_sampler("qmc", 7, space)
+            study = optuna.create_study(sampler=sampler)
+            trial = [study.ask(), study.ask()][number]
+            if reseed:
+                seed_for_trial(sampler, "qmc", 7, number)
+            configs.append(space.suggest(trial, EPOCHS))
+        return configs
+
+    same, reseeded = first_trials(False), first_trials(True)
+    assert same[0] == same[1]
+    assert reseeded[0]["lr"] != reseeded[1]["lr"]
+    sampler = make_sampler("qmc", 7, space)              # the sequence's own seed is kept
+    seed_for_trial(sampler, "qmc", 7, 5)
+    assert sampler._seed == 7
+
+
 def test_samplers_seeded_per_study_are_left_alone():
     space = space_of(GRID_SEARCH, sampler="grid")
     sampler = make_sampler("grid", 0, space)

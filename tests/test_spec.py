@@ -744,6 +744,17 @@ def test_grid_range_is_reported_under_the_key_that_holds_it():
         "(write {values = [...]})"]
 
 
+def test_seed_defaults_with_the_grid_sampler_is_refused():
+    """A default trial off the grid made Optuna's grid sampler raise in the worker's ask (every
+    worker that took it died, until its retries ran out)."""
+    with pytest.raises(SpecError) as info:
+        parse_spec({**minimal(sampler="grid", seed_defaults=True), "search": {
+            "optimizers": ["sgd", "adam"], "lr": {"values": [0.1, 0.01]}}}, "my.toml")
+    [line] = info.value.problems
+    assert line.startswith("my.toml: study.seed_defaults: the grid sampler ")
+    assert "allowed: false with the grid sampler" in line
+
+
 def test_a_value_that_is_not_a_number_says_so():
     with pytest.raises(SpecError) as info:
         parse_spec({**minimal(), "search": {"optimizers": ["adam"], "lr": "fast"}}, "my.toml")

@@ -287,3 +287,43 @@ def test_three_workers_share_a_grid_and_stop_when_every_point_is_taken(tmp_path,
     assert set(points) == GRID_POINTS and len(points) <= 8 + 2   # at most one more per worker
     counts = states("cheap", sqlite_url)
     assert counts["RUNNING"] == 0 and counts["WAITING"] == 0 and counts["FAIL"] == 0
+
+
+SUCCESSIVE_HALVING = """
+[study]
+name = "cheap"
+task = "iris"
+n_trials = 8
+pruner = "successive_halving"
+
+[model]
+name = "mlp"
+hidden = [8]
+
+[training]
+epochs = 20
+metric = "loss"
+
+[search]
+optimizers = ["sgd", "adam"]
+lr = [1e-3, 0.3]
+"""
+
+
+def test_successive_halving_records_each_rung_at_the_step_the_trial_reached_it(tmp_path,
+                                                                              sqlite_url):
+    """Optuna's successive halving reads a trial's rung from its stored system attributes and
+    writes ``completed_rung_k`` once, with the value at the step the trial reaches the rung
+    (min_resource × 4ᵏ; 1 × 4ᵏ here, from the first complete trial's 20 steps). Given a trial
+    without them, it started at rung 0 every epoch and overwrote every rung with the latest
+    value, so new trials competed with other trials' late values. Validation loss, so values
+    differ from epoch to epoch."""
+    spec = tmp_path / "sh.toml"
+    spec.write_text(SUCCESSIVE_HALVING)
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    rungs = {(t.number, k): t.system_attrs[f"completed_rung_{k}"]
+             for t in trials[1:] for k in range(3) if f"completed_rung_{k}" in t.system_attrs}
+    assert {k for _, k in rungs} >= {0, 1}                # trials got past rung 0 and 1
+    for (number, k), value in rungs.items():
+        assert value == trials[number].intermediate_values[4 ** k], (number, k)

@@ -32,8 +32,8 @@ class Objective:
     """``objective(trial) -> validation metric``, raising ``optuna.TrialPruned`` when the pruner,
     the per-trial time limit or a divergence stops the run.
 
-    Each epoch's validation metric is an Optuna intermediate value; with the median, percentile
-    and successive-halving pruners the decision is taken in-process (see
+    Each epoch's validation metric is an Optuna intermediate value; with the median and
+    percentile pruners (and none) the decision is taken in-process (see
     :mod:`tuner.service.pruning`) and the values are written in one transaction per
     ``FLUSH_SECONDS`` (see :mod:`tuner.service.batch`), together with the trial's user
     attributes. The last ones are not written here: they are left in :attr:`record`, for the

@@ -1,12 +1,14 @@
 """Pruning decisions without a database read per epoch.
 
-Optuna's median, percentile and successive-halving pruners read the study's trials at every
-``should_prune`` (one query a trial-epoch). tuner hands them a :class:`SnapshotStudy`: the
-study's direction and storage as they are, its trials as read once when the trial started
-(refreshed every ``max_age`` seconds for long trials), and the running trial with the
-intermediate values this process holds. The decision is the pruner's own; it only sees other
-trials that finished before the last refresh. Hyperband builds bracket studies of its own and is
-asked the ordinary way.
+Optuna's median and percentile pruners read the study's trials at every ``should_prune`` (one
+query a trial-epoch). tuner hands them a :class:`SnapshotStudy`: the study's direction and
+storage as they are, its trials as read once when the trial started (refreshed every
+``max_age`` seconds for long trials), and the running trial with the intermediate values this
+process holds. The decision is the pruner's own; it only sees other trials that finished before
+the last refresh. Successive halving and Hyperband are asked the ordinary way: successive
+halving keeps each trial's rungs in the trial's stored system attributes, reading them to know
+which rung the trial is at and writing one as the trial passes it, and Hyperband builds bracket
+studies of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-SNAPSHOT_PRUNERS = (optuna.pruners.PercentilePruner, optuna.pruners.SuccessiveHalvingPruner,
+SNAPSHOT_PRUNERS = (optuna.pruners.PercentilePruner,
                     optuna.pruners.NopPruner)   # MedianPruner is a PercentilePruner
 
 

@@ -66,8 +66,12 @@ def make_sampler(name: str, seed: int, space) -> optuna.samplers.BaseSampler:
 SEEDED_PER_TRIAL = frozenset({"tpe", "random", "cmaes"})
 """Samplers whose draws come from their own random state alone: worker processes seeded alike
 would draw the same configurations, so each trial is sampled as by a sampler seeded with the
-study's seed plus the trial's number (unique in the study, and the same in a rerun). QMC and
-grid keep the study's seed: they share one sequence through the study's storage."""
+study's seed plus the trial's number (unique in the study, and the same in a rerun). Grid keeps
+the study's seed: its points are shared through the study's storage. So are QMC's points (one
+scrambled sequence, whose seed every worker keeps), but QMC draws what its sequence does not
+cover (conditional parameters, and every parameter before a trial's space is known) with a
+random sampler: that one is reseeded per trial, as Optuna's own ``QMCSampler.reseed_rng``
+does."""
 
 
 def seed_for_trial(sampler: optuna.samplers.BaseSampler, name: str, seed: int,
@@ -82,6 +86,8 @@ def seed_for_trial(sampler: optuna.samplers.BaseSampler, name: str, seed: int,
     """
     if name in SEEDED_PER_TRIAL:
         _reseed(sampler, seed + number)
+    elif isinstance(sampler, optuna.samplers.QMCSampler):
+        _reseed(sampler._independent_sampler, seed + number)
 
 
 def _reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> None:

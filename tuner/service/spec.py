@@ -363,6 +363,10 @@ def _parse_search(search: dict, values: dict, problem) -> SearchSpace:
                          for o in optimizers}, _choice(schedules),
                         {s: {a: d for (w, a), (_, d) in entries.items() if w == s}
                          for s in schedules}, warmup)
+    if values["study.sampler"] == "grid" and values["study.seed_defaults"] is True:
+        report("study.seed_defaults", "the grid sampler tries its own combinations, and "
+               "PyTorch's defaults need not be among them (allowed: false with the grid "
+               "sampler; list the defaults' values in [search] instead)")
     if values["study.sampler"] == "grid":
         for name, dim in (("search.optimizers", space.optimizers),
                           ("search.schedules", space.schedules),
