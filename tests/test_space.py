@@ -600,7 +600,9 @@ def test_qmc_workers_seeded_alike_draw_different_values_beside_the_shared_sequen
     def first_trials(reseed: bool) -> list[dict]:
         configs = []
         for number in (0, 1):
-            sampler = make_sampler("qmc", 7, space)
+            with warnings.catch_warnings():              # QMC is experimental in Optuna
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                sampler = make_sampler("qmc", 7, space)
             study = optuna.create_study(sampler=sampler)
             trial = [study.ask(), study.ask()][number]
             if reseed:
@@ -611,7 +613,9 @@ def test_qmc_workers_seeded_alike_draw_different_values_beside_the_shared_sequen
     same, reseeded = first_trials(False), first_trials(True)
     assert same[0] == same[1]
     assert reseeded[0]["lr"] != reseeded[1]["lr"]
-    sampler = make_sampler("qmc", 7, space)              # the sequence's own seed is kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = make_sampler("qmc", 7, space)          # the sequence's own seed is kept
     seed_for_trial(sampler, "qmc", 7, 5)
     assert sampler._seed == 7
 
