@@ -9,7 +9,7 @@ the forward products of the validation pass ``train`` makes after every epoch: t
 implementation can avoid.
 
 A fourth trains the same network with the same optimizer as a lean hand-written NumPy loop
-(``run_bare``): the kind of code the issue's targets were measured with, doing only what
+(``run_lean``): the kind of code the issue's targets were measured with, doing only what
 training needs. Its epoch shows what NumPy's per-call cost leaves possible here, and tuner's
 against it what ``train``'s validation pass, loss value, checks and generality cost.
 
@@ -155,7 +155,7 @@ def run_sklearn(cfg: Config, epochs: int) -> Run:
     return Run(seconds / epochs, float(clf.score(data.X_test, data.y_test)))
 
 
-def run_bare(cfg: Config, epochs: int) -> Run:
+def run_lean(cfg: Config, epochs: int) -> Run:
     """The same training as a lean hand-written NumPy loop — the kind of code the targets were
     set with — doing only what training needs: one flat parameter buffer updated in place,
     each bias a row of its weights (the inputs carry a column of ones), preallocated
@@ -307,7 +307,7 @@ class Samples:
 
     tuner: list[Run] = field(default_factory=list)
     sklearn: list[Run] = field(default_factory=list)
-    bare: list[Run] = field(default_factory=list)
+    lean: list[Run] = field(default_factory=list)
     matmul: list[tuple[float, float]] = field(default_factory=list)   # (training, validation)
     parts: list[tuple[float, float]] = field(default_factory=list)   # (validation, optimizer)
 
@@ -325,7 +325,7 @@ def benchmark(configs: list[Config], epochs: int, repeats: int,
     for rep in range(repeats):
         for cfg, s in zip(configs, samples):
             steps = [(s.sklearn, run_sklearn, (cfg, epochs)), (s.tuner, run_tuner, (cfg, epochs)),
-                     (s.bare, run_bare, (cfg, epochs)),
+                     (s.lean, run_lean, (cfg, epochs)),
                      (s.matmul, matmul_epoch_seconds, (cfg, matmul_epochs)),
                      (s.parts, parts_seconds, (cfg,))]
             for results, measure, args in steps if rep % 2 == 0 else reversed(steps):
@@ -347,19 +347,19 @@ def summarise(cfg: Config, s: Samples) -> dict:
     step = [o for _, o in s.parts]
     mm_train = [t for t, _ in s.matmul]
     mm = [t + v for t, v in s.matmul]
-    bare = [r.epoch_seconds for r in s.bare]
-    if any(len({r.accuracy for r in runs}) > 1 for runs in (s.tuner, s.sklearn, s.bare)):
+    lean = [r.epoch_seconds for r in s.lean]
+    if any(len({r.accuracy for r in runs}) > 1 for runs in (s.tuner, s.sklearn, s.lean)):
         raise RuntimeError("a seeded run changed its accuracy between repeats")
     acc_t, acc_s = s.tuner[0].accuracy, s.sklearn[0].accuracy
     row = dict(size=cfg.size.name, dtype=cfg.dtype, opt=cfg.opt.name, tuner=med(tuner),
                sklearn=med(skl), ratio=med(t / k for t, k in zip(tuner, skl)),
                no_val=med((t - v) / k for t, v, k in zip(tuner, val, skl)),
-               bare=med(bare), bare_ratio=med(b / k for b, k in zip(bare, skl)),
-               tb=med(t / b for t, b in zip(tuner, bare)),
+               lean=med(lean), lean_ratio=med(b / k for b, k in zip(lean, skl)),
+               tl=med(t / b for t, b in zip(tuner, lean)),
                matmul=med(mm), tm=med(t / m for t, m in zip(tuner, mm)),
                val=med(val), step=med(step),
                core=med((t - v - o) / m for t, v, o, m in zip(tuner, val, step, mm_train)),
-               acc_t=acc_t, acc_s=acc_s, acc_b=s.bare[0].accuracy)
+               acc_t=acc_t, acc_s=acc_s, acc_l=s.lean[0].accuracy)
     target = cfg.size.ratio_target[cfg.dtype]
     verdicts = [f"tuner/sklearn {row['ratio']:.2f} <= {target}: "
                 f"{'met' if row['ratio'] <= target else 'MISSED'}"]
@@ -370,7 +370,7 @@ def summarise(cfg: Config, s: Samples) -> dict:
     gap = 100 * (acc_t - acc_s)
     verdicts.append(f"accuracy gap {gap:+.1f} points: "
                     f"{'met' if abs(gap) <= 100 * ACCURACY_TOLERANCE + 1e-9 else 'MISSED'}")
-    lean_gap = 100 * (row["acc_b"] - acc_s)
+    lean_gap = 100 * (row["acc_l"] - acc_s)
     if abs(lean_gap) > 100 * ACCURACY_TOLERANCE + 1e-9:   # then it is not the same training
         verdicts.append(f"lean loop's accuracy gap {lean_gap:+.1f} points: its timing compares "
                         "nothing")
@@ -382,13 +382,13 @@ COLUMNS = (  # header, row key, width, format
     ("size", "size", 7, "s"), ("dtype", "dtype", 8, "s"), ("optimizer", "opt", 10, "s"),
     ("tuner ms", "tuner", 9, "ms"), ("sklearn ms", "sklearn", 11, "ms"),
     ("ratio", "ratio", 7, ".2f"), ("w/o val", "no_val", 8, ".2f"),
-    ("lean ms", "bare", 8, "ms"), ("lean/skl", "bare_ratio", 9, ".2f"),
-    ("tuner/lean", "tb", 11, ".2f"),
+    ("lean ms", "lean", 8, "ms"), ("lean/skl", "lean_ratio", 9, ".2f"),
+    ("tuner/lean", "tl", 11, ".2f"),
     ("matmul ms", "matmul", 10, "ms"),
     ("tuner/mm", "tm", 9, ".2f"), ("val ms", "val", 8, "ms"), ("opt ms", "step", 8, "ms"),
     ("core/mm", "core", 8, ".2f"),
     ("acc tuner", "acc_t", 10, ".4f"), ("acc sklearn", "acc_s", 12, ".4f"),
-    ("acc lean", "acc_b", 9, ".4f"),
+    ("acc lean", "acc_l", 9, ".4f"),
 )
 
 

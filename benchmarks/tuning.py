@@ -40,6 +40,7 @@ repository root::
     .venv/bin/python benchmarks/tuning.py --quick          # 200 trials in (b), one repeat
     .venv/bin/python benchmarks/tuning.py --part b --trials 500
     .venv/bin/python benchmarks/tuning.py --part profile   # where a trial's time goes
+    .venv/bin/python benchmarks/tuning.py --part a-seeds   # (a)'s scikit-learn search, 5 seeds
 """
 
 from __future__ import annotations
@@ -228,15 +229,16 @@ def stopwatch():
 A_TRIALS, A_EPOCHS, A_FOLDS, A_JOBS = 40, 50, 3, 2
 
 
-def run_sklearn_search(data) -> dict:
+def run_sklearn_search(data, seed: int = SEED) -> dict:
     """RandomizedSearchCV over MLPClassifier on train+validation (the data tuner sees), refit,
-    scored on the test split. A fresh joblib pool each time (as in a fresh session)."""
+    scored on the test split; ``seed`` seeds the search and the estimator. A fresh joblib pool
+    each time (as in a fresh session)."""
     X = np.vstack([data.X_train, data.X_val])
     y = np.concatenate([data.y_train, data.y_val])
     estimator = MLPClassifier(hidden_layer_sizes=(HIDDEN,), activation="relu", alpha=0.0,
-                              batch_size=BATCH, max_iter=A_EPOCHS, shuffle=True, random_state=SEED)
+                              batch_size=BATCH, max_iter=A_EPOCHS, shuffle=True, random_state=seed)
     search = RandomizedSearchCV(estimator, sklearn_space(), n_iter=A_TRIALS, cv=A_FOLDS,
-                                n_jobs=A_JOBS, random_state=SEED, error_score=np.nan)
+                                n_jobs=A_JOBS, random_state=seed, error_score=np.nan)
     get_reusable_executor().shutdown(wait=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")    # ConvergenceWarning at max_iter, failed candidates
@@ -367,6 +369,20 @@ def part_a(folder: Path, repeats: int) -> list[tuple[str, str, bool]]:
             f"sklearn's wall time (target ≤ 0.20)")
     print(line + ": " + verdict(ratio <= 0.2) + "\n")
     return [("a: time to quality ≤ 1/5 of sklearn's wall", f"{ratio:.2f}", ratio <= 0.2)]
+
+
+def part_a_seeds(seeds: int) -> None:
+    """(a)'s scikit-learn search alone, with seeds 0 … ``seeds`` − 1 (the search's and the
+    estimator's; the same data): is its test accuracy at seed 0 typical of it?"""
+    print(f"(a) scikit-learn's search over {seeds} seeds; load {load_average()}", flush=True)
+    data = load_task("digits", seed=SEED)
+    tests = []
+    for seed in range(seeds):
+        s = run_sklearn_search(data, seed)
+        tests.append(s["test"])
+        print(f"  seed {seed}: {s['wall']:.1f} s, test {s['test']:.4f} (cv {s['cv']:.4f}), "
+              f"{s['params']}", flush=True)
+    print(f"  test accuracy median {med(tests):.4f}, min {min(tests):.4f}, max {max(tests):.4f}\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1005,10 +1021,12 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["_train"]:
         return training_process(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=["a", "b", "c", "profile"],
+    parser.add_argument("--part", nargs="+", choices=["a", "b", "c", "profile", "a-seeds"],
                         default=["a", "b", "c"], help="which parts (profile: where tuner's and "
-                        "plain Optuna's trials spend their time at trials 900–1000; not run "
-                        "by default)")
+                        "plain Optuna's trials spend their time at trials 900–1000; a-seeds: "
+                        "(a)'s scikit-learn search over --seeds seeds; neither run by default)")
+    parser.add_argument("--seeds", type=int, default=5,
+                        help="seeds of --part a-seeds (default 5)")
     parser.add_argument("--quick", action="store_true",
                         help="200 trials in (b), one repeat of (a) and one pair in (c)")
     parser.add_argument("--trials", type=int, help="trials of the (b) studies (default 1000)")
@@ -1039,6 +1057,8 @@ def main(argv: list[str] | None = None) -> None:
             results += part_c(folder, 40 if args.quick else C_TRIALS, repeats)
         if "profile" in args.part:
             part_profile(folder, trials, args.epochs)
+        if "a-seeds" in args.part:
+            part_a_seeds(args.seeds)
         print(f"load average at end {load_average()}; {time.perf_counter() - started:.0f} s in all")
         print("\n| target | measured | |\n|---|---|---|")
         for name, value, ok in results:

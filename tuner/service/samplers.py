@@ -78,7 +78,7 @@ def seed_for_trial(sampler: optuna.samplers.BaseSampler, name: str, seed: int,
                    number: int) -> None:
     """Before trial ``number``, give the study's ``sampler`` (made by :func:`make_sampler` for
     ``name``) the random state that ``make_sampler(name, seed + number, …)`` would start with (see
-    :data:`SEEDED_PER_TRIAL`); other samplers are left as they are.
+    :data:`SEEDED_PER_TRIAL`); for QMC, only its random sampler's; grid is left as it is.
 
     Reseeding in place, rather than a fresh sampler for each trial, keeps what a sampler caches
     across trials: TPE's and CMA-ES's search-space intersection, which a fresh sampler computes
@@ -86,7 +86,7 @@ def seed_for_trial(sampler: optuna.samplers.BaseSampler, name: str, seed: int,
     """
     if name in SEEDED_PER_TRIAL:
         _reseed(sampler, seed + number)
-    elif isinstance(sampler, optuna.samplers.QMCSampler):
+    elif name == "qmc":
         _reseed(sampler._independent_sampler, seed + number)
 
 

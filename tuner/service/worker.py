@@ -134,7 +134,7 @@ class Worker:
                     trial, asked = self.ask(), True
                     trials = self.retry(self.study.get_trials, deepcopy=False)   # the same read
                 elif not running:
-                    if finished < budget:
+                    if grid_done and finished < budget:
                         reason = "every point of the grid tried"
                     break
             if trial is not None:
