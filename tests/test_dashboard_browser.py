@@ -126,10 +126,11 @@ def open_page(page, base: str, path: str, study: str, title: str) -> None:
     page.goto(f"{base}/{path}?study={quote(study, safe='')}")
     page.wait_for_selector(f'h1:has-text("{title}")', timeout=30_000)
     page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+    # The script's run has ended (Streamlit shows its status widget only 0.5 s into a run, so
+    # the widget's absence alone can be too early).
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                            timeout=30_000)
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(300)
 
 
 def assert_no_error(page) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +42,12 @@ RUNNING = """
 SELECT t.number FROM trials t JOIN studies s ON s.study_id = t.study_id
 WHERE s.study_name = :study AND t.state = 'RUNNING'
 """
+BEATING = """
+SELECT count(*) FROM trials t
+JOIN studies s ON s.study_id = t.study_id
+JOIN trial_heartbeats h ON h.trial_id = t.trial_id
+WHERE s.study_name = :study AND t.state = 'RUNNING'
+"""
 
 
 def retried(trial: optuna.trial.FrozenTrial) -> list[int]:
@@ -49,19 +56,29 @@ def retried(trial: optuna.trial.FrozenTrial) -> list[int]:
     return trial.system_attrs.get("retry_history", [])
 
 
-def killed_workers_trial(url: str, study: str, victim, seconds: float = 4.0) -> int | None:
+def beating(url: str, study: str = "cheap") -> int:
+    """How many of the study's RUNNING trials have a heartbeat: their workers are past the
+    moment between creating a trial and writing its first beat (a worker killed there leaves a
+    trial without one, which takes another path)."""
+    [(count,)] = rows(url, BEATING, study=study)
+    return count
+
+
+def killed_workers_trial(url: str, study: str, victim, seconds: float = 4.0,
+                         earlier: Collection[int] = ()) -> int | None:
     """SIGKILL ``victim`` (a worker process) and return the number of the trial it was running,
     or None if it ran none, from the database: of the trials RUNNING and beating when it
-    stopped (the last beat under 2 s old, or none yet), the one whose heartbeat (or its
-    absence) no longer moves while every other one's does (heartbeats every second). A trial
-    already silent then is an earlier victim's, not yet failed (the caller checks how soon it
-    is). The worker is frozen first (SIGSTOP), so no beat of its own lands after the
-    snapshot."""
+    stopped (the last beat under 3 s old, or none yet), the one whose heartbeat (or its
+    absence) no longer moves while every other one's does (heartbeats every second). Trials
+    of ``earlier`` victims, and any other already silent then (an earlier victim's, not yet
+    failed: at least 5 s apart, kills leave it older than 3 s), are left out; the caller
+    checks how soon those are failed. The worker is frozen first (SIGSTOP), so no beat of its
+    own lands after the snapshot."""
     victim.send_signal(signal.SIGSTOP)
-    running = [n for (n,) in rows(url, RUNNING, study=study)]
+    running = [n for (n,) in rows(url, RUNNING, study=study) if n not in earlier]
     beats = {n: (beat, age) for n, _, beat, age in rows(url, HEARTBEATS, study=study,
                                                          numbers=running)}
-    running = [n for n in running if n not in beats or beats[n][1] is None or beats[n][1] < 2]
+    running = [n for n in running if beats[n][1] is None or beats[n][1] < 3]
     victim.kill()
     victim.wait()
     started = time.monotonic()
@@ -80,9 +97,11 @@ def killed_workers_trial(url: str, study: str, victim, seconds: float = 4.0) -> 
 
 def test_a_worker_sigkilled_every_5_seconds_loses_no_trial(tmp_path, postgres_url):
     """4 workers, 120 trials; every 5 s a random one (not the newest, which is still starting
-    up) is SIGKILLed and replaced: each trial it was running is failed within 5 s and queued
+    up) is SIGKILLed and replaced: each trial it was running is failed within 6 s and queued
     again (at most max_retry times), the budget is met with nothing left running, and every
-    worker never killed exits 0."""
+    worker never killed exits 0. The 6 s: the trial's last beat (at most at the kill) + the
+    3 s grace + up to one interval (1 s) until a janitor's next sweep + 2 s for a loaded
+    machine (a replacement worker starts up meanwhile)."""
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=120,
                       epochs=200, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
     max_retry = load_spec(spec)["study.max_retry"]
@@ -101,7 +120,9 @@ def test_a_worker_sigkilled_every_5_seconds_loses_no_trial(tmp_path, postgres_ur
         # not the worker the last kill started: still starting up, it would run no trial yet
         victim = rng.choice([w for w in workers if w is not replacement])
         when = datetime.now()                      # Optuna's clock: local, naive
-        kills.append((when, killed_workers_trial(postgres_url, "cheap", victim)))
+        earlier = [trial for _, trial in kills if trial is not None]
+        kills.append((when, killed_workers_trial(postgres_url, "cheap", victim,
+                                                 earlier=earlier)))
         replacement = start_tuner("worker", spec, "--storage", postgres_url)
         workers[workers.index(victim)] = replacement
     logs = [w.communicate(timeout=300)[1] for w in workers]
@@ -118,7 +139,7 @@ def test_a_worker_sigkilled_every_5_seconds_loses_no_trial(tmp_path, postgres_ur
     assert {n for n, t in trials.items() if t.state.name == "FAIL"} == set(victims)
     for number, when in victims.items():
         failed = trials[number]
-        assert failed.datetime_complete - when <= timedelta(seconds=5), (number, when, failed)
+        assert failed.datetime_complete - when <= timedelta(seconds=6), (number, when, failed)
         retries = [t for t in trials.values() if retried(t)[-1:] == [number]]
         assert len(retries) == (len(retried(failed)) < max_retry), (number, retries)
     assert all(len(retried(t)) <= max_retry for t in trials.values())
@@ -137,7 +158,7 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_pat
     started = time.monotonic()
     result = tuner("worker", spec, "--storage", sqlite_url, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 3 + 15                   # grace period + start-up
+    assert time.monotonic() - started < 40     # grace period + start-up, not "for ever"
     trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
     assert trials[orphan.number].state.name == "FAIL"
     assert [retried(t) for t in trials if retried(t)] == [[orphan.number]]
@@ -230,7 +251,7 @@ def test_a_worker_killed_while_queueing_its_interrupted_trial_loses_no_retry(tmp
                                "worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, env=ENV)
     try:
-        wait_for(lambda: states("cheap", storage_url)["RUNNING"] == 1, 60, "a running trial")
+        wait_for(lambda: beating(storage_url) == 1, 60, "a running trial with a heartbeat")
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=60)
     finally:
@@ -284,11 +305,17 @@ def test_workers_ride_out_a_20_second_postgresql_freeze(tmp_path, postgres_serve
     workers = [start_tuner("--log-level", "INFO", "worker", spec, "--storage", postgres_url)
                for _ in range(3)]
     wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 3, 60, "three running trials")
-    victim = workers.pop()
-    stale = killed_workers_trial(postgres_url, "cheap", victim)
+    for _ in range(3):        # a victim caught between two trials ran none: replace, again
+        victim = workers.pop()
+        stale = killed_workers_trial(postgres_url, "cheap", victim)
+        if stale is not None:
+            break
+        workers.insert(0, start_tuner("--log-level", "INFO", "worker", spec, "--storage",
+                                      postgres_url))
+        wait_for(lambda: states("cheap", postgres_url)["RUNNING"] >= 3, 60, "a new trial")
     assert stale is not None
-    [(_, state, _, _)] = rows(postgres_url, HEARTBEATS, study="cheap", numbers=[stale])
-    assert state == "RUNNING"                             # not stale yet: 3 s have not passed
+    [(_, state, _, age)] = rows(postgres_url, HEARTBEATS, study="cheap", numbers=[stale])
+    assert state == "RUNNING" or age > 3                  # failed only once stale
     frozen = postgres_server.signal_all(signal.SIGSTOP)
     try:
         assert len(frozen) >= 6, frozen        # the postmaster, its helpers, the backends
@@ -321,10 +348,10 @@ def test_a_paused_worker_discards_its_stale_result_and_carries_on(tmp_path, post
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=6,
                       epochs=150, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
     paused = start_tuner("--log-level", "INFO", "worker", spec, "--storage", postgres_url)
-    wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 1, 60, "a running trial")
+    wait_for(lambda: beating(postgres_url) == 1, 60, "a running trial with a heartbeat")
     paused.send_signal(signal.SIGSTOP)
     other = start_tuner("worker", spec, "--storage", postgres_url)   # its janitor fails the trial
-    time.sleep(8)                                                     # past the 3 s grace period
+    wait_for(lambda: states("cheap", postgres_url)["FAIL"] == 1, 60, "the paused trial failed")
     paused.send_signal(signal.SIGCONT)
     _, paused_log = paused.communicate(timeout=300)
     _, other_log = other.communicate(timeout=300)
@@ -343,10 +370,10 @@ def test_a_killed_workers_last_trial_is_retried_and_the_budget_met(tmp_path, sql
     spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=2,
                       epochs=3000, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
     victim, other = (start_tuner("worker", spec, "--storage", sqlite_url) for _ in range(2))
-    wait_for(lambda: states("cheap", sqlite_url)["RUNNING"] == 2, 60, "both trials running")
+    wait_for(lambda: beating(sqlite_url) == 2, 60, "both trials running, with heartbeats")
     victim.kill()
     victim.wait()
-    wait_for(lambda: states("cheap", sqlite_url)["FAIL"] == 1, 3 + 5, "the stale trial failed")
+    wait_for(lambda: states("cheap", sqlite_url)["FAIL"] == 1, 20, "the stale trial failed")
     # Not before the grace period: that counts from the trial's last heartbeat, which may come
     # up to an interval (1 s) before the kill, and is judged in the database's clock (SQLite's
     # CURRENT_TIMESTAMP, whole seconds), so the age is read there, just after the failure.
@@ -480,7 +507,8 @@ def test_eight_postgresql_workers_run_800_trials_beside_a_reading_dashboard(post
     def sample():
         held = sampler.execute(sqlalchemy.text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = :db AND "
-            "pid <> pg_backend_pid()"), {"db": database}).scalar()
+            "backend_type = 'client backend' AND pid <> pg_backend_pid()"),
+            {"db": database}).scalar()
         peak[0] = max(peak[0], held)
 
     started = time.monotonic()
