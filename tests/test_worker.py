@@ -327,3 +327,39 @@ def test_successive_halving_records_each_rung_at_the_step_the_trial_reached_it(t
     assert {k for _, k in rungs} >= {0, 1}                # trials got past rung 0 and 1
     for (number, k), value in rungs.items():
         assert value == trials[number].intermediate_values[4 ** k], (number, k)
+
+
+def test_a_retry_starts_without_the_failed_attempts_record(tmp_path, sqlite_url):
+    """A trial failed as stale is queued again with its parameters but not its attempt's
+    record (Optuna's retry callback copies user attributes): while the retry waits or runs,
+    nothing shows the old attempt's curve or metrics as its own; run, it writes its own."""
+    from datetime import datetime
+
+    import sqlalchemy
+
+    from tuner.service.spec import load_spec
+    from tuner.service.worker import Worker
+
+    spec = write_spec(tmp_path, n_trials=2)
+    tuner("worker", spec, "--storage", sqlite_url, "--n-trials", 1, check=True)
+    storage = optuna.storages.RDBStorage(sqlite_url)
+    study = optuna.load_study(study_name="cheap", storage=storage)
+    done = study.trials[0]
+    attempt = study.ask(fixed_distributions=done.distributions)     # an attempt cut short
+    for key in ("config", "run", "curve"):
+        attempt.set_user_attr(key, done.user_attrs[key])
+    storage.record_heartbeat(attempt._trial_id)
+    with storage.engine.begin() as conn:                            # its worker long gone
+        conn.execute(sqlalchemy.text("UPDATE trial_heartbeats SET heartbeat = :past"),
+                     {"past": datetime(2000, 1, 1)})
+    storage.engine.dispose()
+    worker = Worker(load_spec(spec), sqlite_url)
+    worker.fail_stale_trials()
+    [retry] = [t for t in optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+               if t.state.name == "WAITING"]
+    assert retry.system_attrs["failed_trial"] == attempt.number
+    assert retry.params == attempt.params and retry.user_attrs == {}
+    worker.run()
+    again = optuna.load_study(study_name="cheap", storage=sqlite_url).trials[retry.number]
+    assert again.state.name == "COMPLETE" and again.params == attempt.params
+    assert len(again.user_attrs["curve"]["epoch"]) == again.user_attrs["run"]["epochs"]

@@ -10,6 +10,7 @@ when no trial is RUNNING or WAITING then.
 
 from __future__ import annotations
 
+import copy
 import logging
 import signal
 import threading
@@ -251,8 +252,11 @@ class Worker:
         parameters, ``failed_trial``, ``retry_history``, at most ``max_retry`` times), through
         a throwaway study over the storage rather than the worker's study: the caller's
         transaction may still roll back, and the worker's trial cache would keep the trial
-        created (the throwaway study's cache goes with it)."""
-        frozen = self.storage.get_trial(trial_id)
+        created (the throwaway study's cache goes with it). Without the failed attempt's user
+        attributes (Optuna's callback copies them): its record — curve, epochs, metrics,
+        seed — is not the retry's, which writes its own when it runs."""
+        frozen = copy.copy(self.storage.get_trial(trial_id))
+        frozen.user_attrs = {}
         study = optuna.Study(self.study.study_name, self.storage, sampler=self.study.sampler,
                              pruner=self.study.pruner)
         callback = self.storage.get_heartbeat_stale_trial_callback()
