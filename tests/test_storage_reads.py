@@ -6,6 +6,7 @@ import math
 import sqlite3
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import optuna
 import pytest
@@ -383,3 +384,40 @@ def test_setting_a_trial_state_does_what_optunas_own_code_does(storage_url):
     expected = run(plain, "plain")
     assert "UpdateFinishedTrialError" in expected[0] and "KeyError" in expected[0]
     assert run(ours, "ours") == expected
+
+
+@pytest.fixture
+def far_from_utc(monkeypatch):
+    """This process's local time 5 h 45 min ahead of UTC (a POSIX TZ rule: no zone database)."""
+    monkeypatch.setenv("TZ", "XST-5:45")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_trial_times_are_stored_and_read_as_optuna_does_in_any_time_zone(storage_url,
+                                                                         far_from_utc):
+    """Optuna 5 stores a trial's times as naive UTC and hands them out as naive local time:
+    tuner's own writes (a trial claimed from the queue, a tell) and reads do the same, so a
+    trial's start and end agree with the clock whatever the machine's time zone."""
+    ours = open_storage(storage_url)
+    plain = plain_optuna(storage_url)
+    study_id = ours.create_new_study([optuna.study.StudyDirection.MINIMIZE], "times")
+    waiting = optuna.trial.create_trial(state=TrialState.WAITING)
+    trial_id = ours.create_new_trial(study_id, template_trial=waiting)
+    assert ours.set_trial_state_values(trial_id, TrialState.RUNNING)      # tuner's statements
+    assert ours.set_trial_state_values(trial_id, TrialState.COMPLETE, [1.0])
+    now, utc_now = datetime.now(), datetime.now(timezone.utc).replace(tzinfo=None)
+    assert abs(now - utc_now - timedelta(hours=5, minutes=45)) < timedelta(seconds=5)
+    expected = plain.get_trial(trial_id)                                  # Optuna's own read
+    for moment in (expected.datetime_start, expected.datetime_complete):
+        assert abs(moment - now) < timedelta(seconds=30), (moment, now)
+    assert same([ours.get_trial(trial_id)], [expected])                   # tuner's own read
+    with plain.engine.connect() as conn:                                  # the rows: UTC
+        stored = conn.execute(sqlalchemy.text("SELECT datetime_start, datetime_complete FROM "
+                                              "trials WHERE trial_id = :id"),
+                              {"id": trial_id}).one()
+    for moment in stored:
+        moment = datetime.fromisoformat(str(moment))
+        assert abs(moment - utc_now) < timedelta(seconds=30), (moment, utc_now)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Container, Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import optuna
@@ -157,9 +157,9 @@ def write_trial_state(rdb: optuna.storages.RDBStorage, session, trial_id: int,
         return False
     changes: dict[str, Any] = {"state": state}
     if state == TrialState.RUNNING:
-        changes["datetime_start"] = datetime.now()
+        changes["datetime_start"] = _utc_now()
     if state.is_finished():
-        changes["datetime_complete"] = datetime.now()
+        changes["datetime_complete"] = _utc_now()
     conn.execute(sqlalchemy.update(_TRIALS).where(_TRIALS.c.trial_id == trial_id)
                  .values(**changes))
     return True
@@ -278,6 +278,18 @@ def _upsert(conn, model, key: str, trial_id: int, rows: dict[Any, dict]) -> None
                      .where(table.c.trial_id == trial_id, table.c[key] == k).values(**rows[k]))
 
 
+def _utc_now() -> datetime:
+    """Now, as Optuna's ``TrialModel`` stores its times: naive UTC."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _local(stored: datetime | None) -> datetime | None:
+    """A stored (naive UTC) time as Optuna's ``FrozenTrial`` holds it: naive local time."""
+    if stored is None:
+        return None
+    return stored.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)
+
+
 def _frozen(trial, params, values, user, system, steps) -> FrozenTrial:
     objectives = None
     if values:
@@ -288,7 +300,8 @@ def _frozen(trial, params, values, user, system, steps) -> FrozenTrial:
     distributions = {p.param_name: json_to_distribution(p.distribution_json) for p in params}
     return FrozenTrial(
         number=trial.number, state=trial.state, value=None, values=objectives,
-        datetime_start=trial.datetime_start, datetime_complete=trial.datetime_complete,
+        datetime_start=_local(trial.datetime_start),
+        datetime_complete=_local(trial.datetime_complete),
         params={p.param_name: distributions[p.param_name].to_external_repr(p.param_value)
                 for p in params},
         distributions=distributions,
