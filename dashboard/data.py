@@ -159,16 +159,49 @@ def trial_changes(url: str, study_id: int, known: pd.DataFrame, *,
                   engine: sqlalchemy.Engine | None = None) -> pd.DataFrame:
     """The trials of study ``study_id`` that may differ from ``known`` (a :func:`trials` frame):
     those created since (``trial_id`` above the largest known), those known as RUNNING or
-    WAITING, and any number missing from ``known`` (a trial committed late). Empty ``known``
-    reads everything."""
+    WAITING, and any number missing from ``known`` (a trial committed late); and the
+    :func:`_anchor` trial, for :func:`study_replaced`. Empty ``known`` reads everything."""
     with _engine(url, engine) as eng:
         if known.empty:
             return _frame(tables.trial_rows(eng, study_id))
-        open_ids = known.loc[known["state"].isin(tables.OPEN_STATES), "trial_id"].tolist()
         numbers = set(known["number"].tolist())
         missing = sorted(set(range(max(numbers) + 1)) - numbers)
         return _frame(tables.trial_rows(eng, study_id, after_id=int(known["trial_id"].max()),
-                                        trial_ids=open_ids, numbers=missing))
+                                        trial_ids=_reread_ids(known), numbers=missing))
+
+
+def _anchor(known: pd.DataFrame) -> int | None:
+    """The ``trial_id`` of ``known``'s oldest finished trial: its row never changes while the
+    study exists (None if no trial has finished)."""
+    done = known.loc[~known["state"].isin(tables.OPEN_STATES) & known["started"].notna(),
+                     "trial_id"]
+    return None if done.empty else int(done.min())
+
+
+def _reread_ids(known: pd.DataFrame) -> list[int]:
+    """The known trials every refresh reads again: the open ones and the anchor."""
+    ids = known.loc[known["state"].isin(tables.OPEN_STATES), "trial_id"].tolist()
+    anchor = _anchor(known)
+    return ids if anchor is None else [*ids, anchor]
+
+
+def study_replaced(known: pd.DataFrame, changes: pd.DataFrame) -> bool:
+    """Whether ``changes`` (:func:`trial_changes` of ``known``) belong to another study under
+    the same id: the study was deleted and created again (SQLite hands a deleted study's and
+    its trials' ids out again). A trial read again is gone (Optuna deletes trials only with
+    their study), or the anchor trial's number or start differs."""
+    if known.empty:
+        return False
+    wanted = _reread_ids(known)
+    found = changes.set_index("trial_id")
+    if not set(wanted) <= set(found.index):
+        return True
+    anchor = _anchor(known)
+    if anchor is None:
+        return False
+    before = known.set_index("trial_id").loc[anchor]
+    now = found.loc[anchor]
+    return (before["number"], before["started"]) != (now["number"], now["started"])
 
 
 def merge_trials(known: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:

@@ -1,9 +1,11 @@
 """A study's trial frame kept current by reading only what changed.
 
 The first read takes every trial (without curves); each refresh after that reads the trials
-created since, those that were still RUNNING or WAITING, and any number missing (a trial that
-committed after a later one), then merges them in (:func:`dashboard.data.trial_changes`,
-:func:`dashboard.data.merge_trials`). One :class:`LiveTrials` per (storage, study id) is shared
+created since, those that were still RUNNING or WAITING, any number missing (a trial that
+committed after a later one) and the oldest finished trial, then merges them in
+(:func:`dashboard.data.trial_changes`, :func:`dashboard.data.merge_trials`), or reads the
+study afresh if those show it deleted and created again under the same id
+(:func:`dashboard.data.study_replaced`). One :class:`LiveTrials` per (storage, study id) is shared
 by every browser session through ``st.cache_resource``; a lock keeps refreshes one at a time.
 """
 
@@ -37,8 +39,12 @@ class LiveTrials:
                 self.reads = len(self.frame)
             elif now - self.refreshed >= self.min_interval:
                 changes = data.trial_changes(self.url, self.study_id, self.frame, engine=engine)
+                if data.study_replaced(self.frame, changes):       # deleted, created again
+                    changes = data.trials(self.url, self.study_id, engine=engine)
+                    self.frame = changes
+                else:
+                    self.frame = data.merge_trials(self.frame, changes)
                 self.reads = len(changes)
-                self.frame = data.merge_trials(self.frame, changes)
             else:
                 return self.frame
             self.refreshed = now

@@ -391,19 +391,59 @@ def test_live_refresh_reads_only_new_and_open_trials(url, tmp_path):
     live = LiveTrials(live_url, info["study_id"], min_interval=0)
     first = live.current()
     assert live.reads == len(first) >= 12
-    assert live.current() is not None and live.reads == 0            # nothing changed
+    # Each refresh reads the oldest finished trial again (the study's identity) and what changed.
+    assert live.current() is not None and live.reads == 1            # nothing changed
     trial = study.ask()                                              # a worker starts one
     trial.suggest_float("lr", 1e-3, 1.0, log=True)
-    assert len(live.current()) == len(first) + 1 and live.reads == 1
+    assert len(live.current()) == len(first) + 1 and live.reads == 1 + 1
     assert live.frame.iloc[-1]["state"] == "RUNNING"
-    assert live.current() is not None and live.reads == 1            # the running one again
+    assert live.current() is not None and live.reads == 1 + 1        # the running one again
     study.tell(trial, 0.5)
     frame = live.current()
-    assert live.reads == 1 and frame.iloc[-1]["state"] == "COMPLETE"
+    assert live.reads == 1 + 1 and frame.iloc[-1]["state"] == "COMPLETE"
     assert frame.iloc[-1]["value"] == 0.5
-    assert live.current() is not None and live.reads == 0
+    assert live.current() is not None and live.reads == 1
     full = data.trials(live_url, IRIS)
     pd.testing.assert_frame_equal(frame.reset_index(drop=True), full)
+
+
+def _study_of(url: str, name: str, values: list[float]) -> int:
+    """A study ``name`` with a complete trial of each of ``values``; its study id."""
+    study = optuna.create_study(study_name=name, storage=url)
+    for value in values:
+        study.add_trial(optuna.trial.create_trial(
+            params={"lr": 0.1}, distributions={"lr": optuna.distributions.FloatDistribution(
+                1e-3, 1.0, log=True)}, value=value))
+    return study._study_id
+
+
+@pytest.mark.parametrize("again", [2, 5])
+def test_live_trials_of_a_study_deleted_and_created_again_are_the_new_ones(tmp_path, again):
+    """SQLite gives a study deleted and created again the same study id and trial ids: the
+    shared live frame must then show the new study's trials, fewer or more than before."""
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    study_id = _study_of(url, "exp", [0.1, 0.2, 0.3])
+    live = LiveTrials(url, study_id, min_interval=0)
+    assert live.current()["value"].tolist() == [0.1, 0.2, 0.3]
+    optuna.delete_study(study_name="exp", storage=url)
+    new = [0.7 + i for i in range(again)]
+    assert _study_of(url, "exp", new) == study_id                  # the same id again
+    assert live.current()["value"].tolist() == new
+    pd.testing.assert_frame_equal(live.current(), data.trials(url, "exp"))
+
+
+def test_a_read_only_engine_reads_a_database_file_made_anew(tmp_path):
+    """The dashboard keeps one engine per URL for its whole life: a database file deleted and
+    created again (a fresh start of the studies) must be read, not the deleted one."""
+    path = tmp_path / "anew.db"
+    url = f"sqlite:///{path}"
+    _study_of(url, "old", [0.5])
+    engine = tables.create_engine(url)
+    assert [s["study"] for s in tables.study_list(engine)] == ["old"]
+    for leftover in tmp_path.glob("anew.db*"):
+        leftover.unlink()
+    _study_of(url, "new", [0.5])
+    assert [s["study"] for s in tables.study_list(engine)] == ["new"]
 
 
 def test_merge_fills_a_trial_committed_late(iris):

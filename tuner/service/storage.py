@@ -30,6 +30,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from ..errors import StorageError
 from . import batch
@@ -80,7 +81,9 @@ def engine_kwargs(url: str, *, read_only: bool = False) -> dict:
                 conn.execute("PRAGMA synchronous=NORMAL")
             return conn
 
-        return {"creator": connect}
+        # Read-only engines (the dashboard's, kept for the server's life) open a connection a
+        # read: a pooled one would keep reading a database file deleted and made anew.
+        return {"creator": connect, **({"poolclass": NullPool} if read_only else {})}
     kwargs: dict = {"pool_pre_ping": True, "pool_size": 2, "max_overflow": 0, "pool_timeout": 60}
     if parsed.get_backend_name() == "postgresql":
         options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
