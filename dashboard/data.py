@@ -20,6 +20,8 @@ import pandas as pd
 import sqlalchemy
 
 from tuner import tables
+from tuner.results import retrained_summary
+from tuner.service.retrain import ATTR as RETRAIN_ATTR
 from tuner.tasks import SURFACES
 
 STUDY_COLUMNS = ["study", "task", "metric", "direction", "state", "n_trials", "finished",
@@ -86,14 +88,17 @@ def studies(url: str, *, engine: sqlalchemy.Engine | None = None) -> pd.DataFram
 
 def study_info(url: str, study: str, *, engine: sqlalchemy.Engine | None = None) -> dict:
     """``study_id``, ``study``, ``direction``, ``task``, ``metric``, ``n_trials``, ``spec``
-    (dict) of one study; raises ``UnknownStudyError`` if it does not exist (deleted)."""
+    (dict) and ``retrain`` (the stored re-training record, or None) of one study; raises
+    ``UnknownStudyError`` if it does not exist (deleted)."""
     with _engine(url, engine) as eng:
         found = tables.find_study(eng, study)
     attrs = found["attrs"]
     return {"study_id": found["study_id"], "study": found["study"],
             "direction": found["direction"], "task": attrs.get("task"),
             "metric": attrs.get("metric"), "n_trials": attrs.get("n_trials"),
-            "spec": attrs.get("spec") if isinstance(attrs.get("spec"), dict) else {}}
+            "spec": attrs.get("spec") if isinstance(attrs.get("spec"), dict) else {},
+            "retrain": attrs.get(RETRAIN_ATTR) if isinstance(attrs.get(RETRAIN_ATTR), dict)
+            else None}
 
 
 def _finite(value) -> float | None:
@@ -296,6 +301,36 @@ def best_record(info: dict, trial: pd.Series, params: dict | None = None) -> dic
             "direction": info["direction"], "val_metric": plain(trial["val_metric"]),
             "test_metric": plain(trial["test_metric"]), "config": trial["config"] or {},
             "epochs": plain(trial["epochs"]), "seed": plain(trial["seed"])}
+
+
+def retrained(info: dict, ranked: pd.DataFrame, *, engine: sqlalchemy.Engine | None = None,
+              url: str | None = None) -> dict | None:
+    """:func:`tuner.results.retrained` of the study ``info`` describes, from its stored
+    ``retrain`` record and ``ranked`` (:func:`dashboard.stats.ranked_complete` of its trials):
+    None without a record, or when the record's candidates are no longer the top trials
+    (ranked as :func:`tuner.service.retrain.top_trials` does: value, then final validation
+    loss, then number; only the curves of the trials tied at the boundary are read)."""
+    record = info.get("retrain")
+    if not record:
+        return None
+    count = len(record["candidates"])
+    if len(ranked) < count:
+        return None
+    boundary = ranked["value"].iloc[count - 1]
+    sign = -1 if info["direction"] == "maximize" else 1
+    pool = ranked[sign * ranked["value"] <= sign * boundary]
+    with _engine(url, engine) as eng:
+        finals = curves(url, info["study_id"], pool["number"], engine=eng) \
+            .groupby("number")["val_loss"].last()
+        top = sorted(pool["number"].astype(int), key=lambda n: (
+            sign * float(pool.loc[pool["number"] == n, "value"].iloc[0]),
+            _finite(finals.get(n)) if _finite(finals.get(n)) is not None else math.inf, n))
+        if top[:count] != record["candidates"]:
+            return None
+        chosen = record["chosen"]
+        params = trial_params(url, info["study_id"], chosen, engine=eng)
+    config = ranked.loc[ranked["number"] == chosen, "config"].iloc[0] or {}
+    return retrained_summary(record, params, config)
 
 
 def trial_params(url: str, study_id: int, number: int, *,

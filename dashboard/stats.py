@@ -85,13 +85,14 @@ def best_so_far(frame: pd.DataFrame, direction: str) -> pd.DataFrame:
 
 
 def group_summary(frame: pd.DataFrame, by: str, column: str, direction: str) -> pd.DataFrame:
-    """Per value of ``by`` (optimizer or schedule): ``trials``, ``complete``, ``pruned``,
-    ``diverged``, ``best`` and ``median`` of the final metric ``column`` over complete trials,
-    best group first."""
+    """Per value of ``by`` (optimizer or schedule): ``trials`` (finished: ``complete`` +
+    ``pruned`` + ``diverged``; running and waiting trials and failed attempts, whose retries
+    are counted when they finish, are not), ``best`` and ``median`` of the final metric
+    ``column`` over complete trials, best group first."""
     rows = []
     for key, group in frame.groupby(by, sort=True):
         done = group.loc[group["state"] == "COMPLETE", column].dropna()
-        rows.append({by: key, "trials": len(group),
+        rows.append({by: key, "trials": int(group["state"].isin(["COMPLETE", "PRUNED"]).sum()),
                      "complete": int((group["state"] == "COMPLETE").sum()),
                      "pruned": int(((group["state"] == "PRUNED") & ~group["diverged"]).sum()),
                      "diverged": int(group["diverged"].sum()),

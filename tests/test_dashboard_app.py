@@ -76,8 +76,44 @@ def test_best_configuration_page(url, monkeypatch):
     assert "torch.optim." in code["python"]
     assert code["bash"].startswith(f"tuner best {IRIS} --storage ")
     assert len(at.dataframe) == 2                             # the configuration, runners-up
-    from tuner.results import best as read_api_best
-    assert best == read_api_best(IRIS, url)
+    from tuner.api import best_and_retrained
+    assert best == best_and_retrained(IRIS, url)              # `tuner best --format json`
+    assert best["retrained"] is None
+
+
+@pytest.fixture(scope="module")
+def retrained_url(url, tmp_path_factory):
+    """A copy of the shared database in which the iris study's top 3 trials were re-trained
+    (as the launcher does at the end), on 2 fresh seeds each."""
+    import tuner.api
+    from service_helpers import write_spec
+    folder = tmp_path_factory.mktemp("retrained")
+    shutil.copy(url.removeprefix("sqlite:///"), folder / "tuner.db")
+    copy = f"sqlite:///{folder / 'tuner.db'}"
+    spec = write_spec(folder, IRIS, n_trials=12, optimizers='["sgd", "momentum", "adam"]',
+                      search_extra="momentum = [0.5, 0.99]")     # the study's own spec
+    tuner.api.retrain(spec, storage=copy, seeds=2, top=3)
+    return copy
+
+
+def test_best_configuration_page_shows_and_exports_the_retrained_choice(retrained_url,
+                                                                          monkeypatch):
+    """With a re-training on record, the page shows the chosen configuration and its means,
+    and exports what `tuner best` prints: the same JSON, and TOML and PyTorch lines of the
+    re-trained choice."""
+    from tuner.api import best_and_retrained
+    from tuner.cli import format_best
+    expected = best_and_retrained(IRIS, retrained_url)
+    assert expected["retrained"] is not None
+    at = run_page(retrained_url, "best", IRIS, monkeypatch)
+    code = {c.language: c.value for c in at.code}
+    assert json.loads(code["json"]) == expected
+    assert code["toml"].rstrip("\n") == format_best(expected, "toml")
+    assert code["python"].rstrip("\n") == format_best(expected, "torch")
+    labels = [m.label for m in at.metric]
+    assert labels[:3] == ["validation accuracy, mean", "test accuracy, mean",
+                          "95% CI of the test mean"]
+    assert at.subheader[0].value == f"Recommended: trial {expected['retrained']['trial']}"
 
 
 def test_lr_sensitivity_page_with_metric_switch(url, monkeypatch):

@@ -446,6 +446,34 @@ def test_a_read_only_engine_reads_a_database_file_made_anew(tmp_path):
     assert [s["study"] for s in tables.study_list(engine)] == ["new"]
 
 
+def test_the_retrained_choice_is_read_as_the_read_api_reads_it(url, tmp_path):
+    """data.retrained (from the stored record, the ranked trials and the curves of the trials
+    tied at the boundary) agrees with tuner.results.retrained, also once a new trial enters
+    the top (the record is then out of date: None from both)."""
+    import tuner.api
+    from tuner import results
+    from tuner.dashboard import stats
+    shutil.copy(Path(url.removeprefix("sqlite:///")), tmp_path / "tuner.db")
+    copy = f"sqlite:///{tmp_path / 'tuner.db'}"
+
+    def both():
+        info = data.study_info(copy, IRIS)
+        ranked = stats.ranked_complete(data.trials(copy, IRIS), info["direction"])
+        return data.retrained(info, ranked, url=copy), results.retrained(IRIS, copy)
+
+    assert both() == (None, None)
+    spec = write_spec(tmp_path, IRIS, n_trials=12, optimizers='["sgd", "momentum", "adam"]',
+                      search_extra="momentum = [0.5, 0.99]")
+    tuner.api.retrain(spec, storage=copy, seeds=2, top=3)
+    ours, theirs = both()
+    assert theirs is not None and ours == theirs
+    study = optuna.load_study(study_name=IRIS, storage=open_storage(copy))
+    best = study.best_trial
+    study.add_trial(optuna.trial.create_trial(params=best.params, distributions=best.distributions,
+                                              value=2.0, user_attrs=best.user_attrs))
+    assert both() == (None, None)
+
+
 def test_merge_fills_a_trial_committed_late(iris):
     known = iris[iris["number"] != 2].reset_index(drop=True)
     missing = iris[iris["number"] == 2]
@@ -467,7 +495,12 @@ def test_lr_momentum_grid_and_filters(iris):
     some = stats.filter_trials(iris, lr_range=(low, high), statuses=["COMPLETE"])
     assert some["lr"].between(low, high).all() and (some["status"] == "COMPLETE").all()
     summary = stats.group_summary(iris, "optimizer", "val_metric", "maximize")
-    assert summary["trials"].sum() == len(iris)
+    assert summary["trials"].sum() == len(iris)                 # every trial finished
+    assert (summary["trials"] == summary[["complete", "pruned", "diverged"]].sum(axis=1)).all()
+    unfinished = iris.iloc[:3].assign(state=["FAIL", "RUNNING", "WAITING"], diverged=False)
+    again = stats.group_summary(pd.concat([iris, unfinished]), "optimizer", "val_metric",
+                                "maximize")
+    pd.testing.assert_frame_equal(again, summary)               # a failed attempt, open trials
     history = stats.best_so_far(iris, "maximize")
     assert history["best"].is_monotonic_increasing
     assert np.allclose(history["best"].iloc[-1], iris.loc[iris["state"] == "COMPLETE",

@@ -119,10 +119,16 @@ def retrained(study: str, storage: str | None = None) -> dict | None:
     if not record or [t.number for t in top_trials(s, len(record["candidates"]))] \
             != record["candidates"]:
         return None
-    [chosen] = [r for r in record["results"] if r["trial"] == record["chosen"]]
     trial = s.trials[record["chosen"]]
-    return {"trial": trial.number, "params": dict(trial.params),
-            "config": trial.user_attrs.get("config", {}),
+    return retrained_summary(record, dict(trial.params), trial.user_attrs.get("config", {}))
+
+
+def retrained_summary(record: dict, params: dict, config: dict) -> dict:
+    """:func:`retrained`'s dict from the study's stored ``retrain`` record and the chosen
+    trial's Optuna ``params`` and ``config`` (the record is current: its candidates are still
+    the top trials)."""
+    [chosen] = [r for r in record["results"] if r["trial"] == record["chosen"]]
+    return {"trial": record["chosen"], "params": params, "config": config,
             **{k: chosen[k] for k in ("metric", "seeds", "val_loss", "val_metric",
                                       "test_metric", "ci95", "diverged")},
             "test_metrics": [run["test_metric"] for run in chosen["runs"]],

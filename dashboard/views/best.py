@@ -1,6 +1,9 @@
 """Best configuration: the best complete trial's optimizer, LR, arguments, schedule, metrics
-and epochs, as copyable JSON, TOML (to paste into a spec), PyTorch lines and the `tuner best`
-command, with the runner-up configurations beside it."""
+and epochs, and — when the launcher re-trained the top trials on fresh seeds — the chosen
+configuration with its mean metrics; as copyable JSON (what `tuner best --format json`
+prints), TOML (to paste into a spec) and PyTorch lines of the recommended configuration (the
+re-trained choice if any, as `tuner best --format toml/torch`), the `tuner best` command, and
+the runner-up configurations beside it."""
 
 import json
 
@@ -8,7 +11,7 @@ import streamlit as st
 
 from tuner.dashboard import data, loaders, session, stats
 from tuner.dashboard.text import md, number
-from tuner.export import to_toml, to_torch
+from tuner.export import recommended, to_toml, to_torch
 
 choice = session.current()
 st.title("Best configuration")
@@ -16,6 +19,34 @@ st.title("Best configuration")
 
 def args_text(args: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in args.items()) or "—"
+
+
+def retrained_choice(again: dict, metric: str) -> None:
+    """The launcher's re-trained choice: which trials, the chosen one, its means over seeds."""
+    seeds, ci = len(again["seeds"]), again["ci95"]
+    st.subheader(f"Recommended: trial {again['trial']}")
+    trials = ", ".join(str(c["trial"]) for c in again["candidates"])
+    st.caption(f"Trials {trials} re-trained on {seeds} fresh seeds each; chosen by the lowest "
+               "mean validation loss. The exports below are this configuration.")
+    a, b, c = st.columns(3)
+    a.metric(f"validation {md(metric)}, mean", number(again["val_metric"]))
+    b.metric(f"test {md(metric)}, mean", number(again["test_metric"]))
+    c.metric("95% CI of the test mean",
+             f"{number(ci[0])} to {number(ci[1])}" if ci else "—")
+    if again["diverged"]:
+        st.warning(f"{again['diverged']} of its {seeds} runs diverged.")
+    st.dataframe(config_rows(again["config"]), hide_index=True, width="stretch")
+
+
+def config_rows(config: dict) -> list[dict]:
+    return [{"setting": "optimizer", "value": str(config.get("optimizer"))},
+            {"setting": "learning rate", "value": number(config.get("lr"), 6)},
+            {"setting": "optimizer arguments", "value": args_text(config.get("optimizer_args")
+                                                                  or {})},
+            {"setting": "schedule", "value": str(config.get("schedule"))},
+            {"setting": "schedule arguments", "value": args_text(config.get("schedule_args")
+                                                                 or {})},
+            {"setting": "warm-up epochs", "value": str(config.get("warmup_epochs", 0))}]
 
 
 @st.fragment(run_every=choice.run_every)
@@ -27,30 +58,25 @@ def best_configuration() -> None:
     top = ranked.iloc[0]
     params = loaders.trial_params(view.url, view.study_id, int(top["number"]))
     best = data.best_record(view.info, top, params)
+    best["retrained"] = data.retrained(view.info, ranked, engine=loaders.engine(view.url))
     config = best["config"]
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.subheader(f"Trial {best['trial']}")
+        if best["retrained"]:
+            retrained_choice(best["retrained"], view.metric)
+        st.subheader(f"Best trial {best['trial']}, its own seed" if best["retrained"]
+                     else f"Trial {best['trial']}")
         a, b, c = st.columns(3)
         a.metric(f"validation {md(view.metric)}", number(best["val_metric"]))
         b.metric(f"test {md(view.metric)}", number(best["test_metric"]))
         c.metric("epochs trained", "—" if best["epochs"] is None else best["epochs"])
-        st.dataframe(
-            [{"setting": "optimizer", "value": str(config.get("optimizer"))},
-             {"setting": "learning rate", "value": number(config.get("lr"), 6)},
-             {"setting": "optimizer arguments", "value": args_text(config.get("optimizer_args")
-                                                                   or {})},
-             {"setting": "schedule", "value": str(config.get("schedule"))},
-             {"setting": "schedule arguments", "value": args_text(config.get("schedule_args")
-                                                                  or {})},
-             {"setting": "warm-up epochs", "value": str(config.get("warmup_epochs", 0))}],
-            hide_index=True, width="stretch")
+        st.dataframe(config_rows(config), hide_index=True, width="stretch")
         json_tab, toml_tab, torch_tab, cli_tab = st.tabs(
             ["JSON", "TOML (spec)", "PyTorch", "tuner best"])
         json_tab.code(json.dumps(best, indent=2), language="json")
         try:
-            toml_tab.code(to_toml(best), language="toml")
-            torch_tab.code(to_torch(best), language="python")
+            toml_tab.code(to_toml(recommended(best)), language="toml")
+            torch_tab.code(to_torch(recommended(best)), language="python")
         except (KeyError, TypeError, ValueError) as e:
             toml_tab.warning("This configuration cannot be exported: " + md(e))
         cli_tab.code(data.best_command(view.info["study"], view.url), language="bash")
