@@ -180,6 +180,50 @@ def test_delete_removes_the_study(tmp_path, sqlite_url):
                             check=True).stdout) == []
 
 
+def test_deleting_an_unknown_study_writes_nothing(tmp_path, sqlite_url):
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "TUNER_STORAGE"}
+    result = tuner("delete", "nosuch", env=env, cwd=tmp_path)       # no database yet
+    assert result.returncode == 3 and "no SQLite database" in result.stderr
+    assert list(tmp_path.iterdir()) == []                             # none created
+    tuner("worker", write_spec(tmp_path, n_trials=1), "--storage", sqlite_url, check=True)
+    result = tuner("delete", "nosuch", "--storage", sqlite_url)
+    assert result.returncode == 4 and "'cheap'" in result.stderr      # the studies there
+    assert [s["study"] for s in json.loads(tuner("studies", "--storage", sqlite_url,
+                                                 "--format", "json").stdout)] == ["cheap"]
+
+
+@pytest.mark.parametrize("url", ["foo://x", "mysql://u@h/db", "not a url",
+                                 "postgresql://u:Hidden42@h:port/db", "postgresql+nodriver://h/d"])
+def test_a_storage_url_tuner_cannot_use_is_one_line_exit_2(tmp_path, url):
+    for args in (["studies"], ["best", "x"], ["trials", "x"], ["delete", "x"],
+                 ["worker", write_spec(tmp_path, n_trials=1)]):
+        result = tuner(*args, "--storage", url, cwd=tmp_path)
+        [line] = result.stderr.strip().splitlines()
+        assert result.returncode == 2, (args, result.stderr)
+        assert "--storage" in line and "allowed: sqlite:///PATH" in line, line
+        assert "Hidden42" not in line
+    assert [p.name for p in tmp_path.iterdir()] == ["cheap.toml"]    # nothing written
+
+
+def test_read_commands_on_a_database_they_cannot_read_exit_3(tmp_path):
+    import sqlite3
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    (tmp_path / "text.db").write_text("not a database")
+    for url, says in [("postgresql://u:Hidden42@127.0.0.1:9/db", "127.0.0.1:9"),
+                      (f"sqlite:///{foreign}", "holds no studies yet"),
+                      (f"sqlite:///{tmp_path / 'text.db'}", "file is not a database")]:
+        for args in (["studies"], ["best", "x"], ["trials", "x"]):
+            result = tuner(*args, "--storage", url)
+            [line] = result.stderr.strip().splitlines()
+            assert result.returncode == 3 and says in line, (url, args, result.stderr)
+            assert "Hidden42" not in line
+    with sqlite3.connect(foreign) as conn:                          # left as it was
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("t",)]
+
+
 def test_version_and_help():
     assert tuner("--version", check=True).stdout.strip().startswith("tuner ")
     help_text = tuner("check", "--help", check=True).stdout

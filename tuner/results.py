@@ -137,8 +137,9 @@ def retrained_summary(record: dict, params: dict, config: dict) -> dict:
 
 
 def delete(study: str, storage: str | None = None) -> None:
-    """Delete ``study`` and all its trials."""
-    _load(study, storage, read_only=False)
+    """Delete ``study`` and all its trials (an unknown study or a missing database: nothing
+    is written)."""
+    _load(study, storage)
     optuna.delete_study(study_name=study, storage=open_storage(storage))
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from ..errors import StorageError
+from ..errors import StorageError, UsageError
 from . import batch
 
 DEFAULT_STORAGE = "sqlite:///tuner.db"
@@ -42,9 +42,27 @@ STATEMENT_TIMEOUT_MS = 60_000   # PostgreSQL statement_timeout for workers
 CREATE_ATTEMPTS = 8             # tries to create or find Optuna's tables
 
 
+STORAGE_FORMS = "sqlite:///PATH, or postgresql://USER:PASSWORD@HOST[:PORT]/DATABASE"
+DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+
+
 def resolve_url(url: str | None = None) -> str:
-    """``url``, else ``$TUNER_STORAGE``, else :data:`DEFAULT_STORAGE`."""
-    return url or os.environ.get("TUNER_STORAGE") or DEFAULT_STORAGE
+    """``url``, else ``$TUNER_STORAGE``, else :data:`DEFAULT_STORAGE`; a URL of another
+    database or driver, or not a URL, is a :class:`UsageError` (exit 2) naming where it came
+    from and the allowed forms."""
+    where = "--storage" if url else "TUNER_STORAGE" if os.environ.get("TUNER_STORAGE") else None
+    url = url or os.environ.get("TUNER_STORAGE") or DEFAULT_STORAGE
+    try:
+        parsed = make_url(url)
+        parsed.port                                   # noqa: B018 - parses it (ValueError)
+    except (sqlalchemy.exc.ArgumentError, ValueError) as e:
+        problem = f"not a database URL ({str(e).splitlines()[0]})"
+    else:
+        if parsed.drivername in DRIVERS:
+            return url
+        problem = f"{parsed.drivername!r} is not a database and driver tuner works with"
+    raise UsageError(f"{where or 'storage'}: {mask_url(url)}: {problem} (allowed: "
+                     f"{STORAGE_FORMS})")
 
 
 def mask_url(url: str) -> str:
@@ -387,7 +405,15 @@ def open_storage(url: str | None = None, *, heartbeat_interval: int | None = Non
                 if attempt + 1 == CREATE_ATTEMPTS or not _lost_creation_race(e):
                     raise
                 time.sleep(0.2 * (attempt + 1))
-    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError) as e:
+        if read_only:          # Optuna connects on first use then, and wraps what fails there
+            with storage.engine.connect() as conn:
+                if not sqlalchemy.inspect(conn).has_table("studies"):
+                    raise StorageError(f"the database at {mask_url(url)} holds no studies yet "
+                                       "(no Optuna tables)")
+    except (sqlalchemy.exc.DatabaseError, optuna.exceptions.StorageInternalError) as error:
+        e = error.__cause__ if isinstance(error, optuna.exceptions.StorageInternalError) else error
+        if not isinstance(e, sqlalchemy.exc.DatabaseError):   # unreachable, refused, no database
+            raise
         if read_only and _missing_table(e):
             raise StorageError(f"the database at {mask_url(url)} holds no studies yet (no "
                                "Optuna tables)") from None
