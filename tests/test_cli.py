@@ -74,6 +74,41 @@ def test_a_bad_spec_gets_one_line_per_defect_and_nothing_is_written(tmp_path, ca
     assert not db.exists()
 
 
+# Specs valid key by key whose task does not fit the model, the metric or have features: found
+# when the data is read (tuner check reads it), each defect one line, before anything is written.
+MISFITS = {
+    "model and metric": ('task = "iris"\n[model]\nname = "regression"\n[training]\n'
+                         'metric = "r2"',
+                         ["model.name: 'regression' needs a regression task, and 'iris' is "
+                          "classification (allowed: auto, softmax_regression, mlp)",
+                          "training.metric: 'r2' needs a regression task, and 'iris' is "
+                          "classification (allowed: accuracy, loss)"]),
+    "softmax on regression": ('task = "diabetes"\n[model]\nname = "softmax_regression"',
+                              ["model.name: 'softmax_regression' needs a classification task, "
+                               "and 'diabetes' is regression (allowed: auto, regression)"]),
+    "target only": ('task = "y.csv"\ntarget = "y"',
+                    ["study.task: 'y.csv' has no feature columns, only the target"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISFITS))
+@pytest.mark.parametrize("command", ["worker", "check"])
+def test_a_task_the_model_or_metric_does_not_fit_is_refused_before_anything_runs(
+        tmp_path, case, command):
+    text, expected = MISFITS[case]
+    (tmp_path / "y.csv").write_text("y\n" + "".join(f"{i % 2}\n" for i in range(40)))
+    spec = tmp_path / "misfit.toml"
+    spec.write_text(f'[study]\nname = "misfit"\n{text}\n')
+    db = tmp_path / "tuner.db"
+    args = [command, spec] + ([] if command == "check" else ["--storage", f"sqlite:///{db}"])
+    result = tuner(*args)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == len(expected), result.stderr
+    for line, words in zip(lines, expected):
+        assert line.startswith(f"tuner: error: {spec}: ") and words in line, (line, words)
+    assert not db.exists()
+
+
 def test_a_bad_spec_leaves_a_postgresql_database_untouched(tmp_path, postgres_url):
     spec = tmp_path / "bad.toml"
     spec.write_text(BAD_SPECS["schema"][0])

@@ -363,3 +363,23 @@ def test_a_retry_starts_without_the_failed_attempts_record(tmp_path, sqlite_url)
     again = optuna.load_study(study_name="cheap", storage=sqlite_url).trials[retry.number]
     assert again.state.name == "COMPLETE" and again.params == attempt.params
     assert len(again.user_attrs["curve"]["epoch"]) == again.user_attrs["run"]["epochs"]
+
+
+def test_a_trial_that_raises_is_told_fail_and_stops_its_worker(tmp_path, sqlite_url,
+                                                               monkeypatch):
+    """As study.optimize does: the failure is recorded and ends the run (exit 1 from the
+    CLI), instead of the worker failing trial after trial without end. (The training loop
+    is made to raise: no spec can, as specs and data are checked first.)"""
+    from tuner.errors import RunError
+    from tuner.service import objective
+    from tuner.service.spec import load_spec
+    from tuner.service.worker import Worker
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(objective, "train", broken)
+    worker = Worker(load_spec(write_spec(tmp_path, n_trials=5)), sqlite_url)
+    with pytest.raises(RunError, match="trial 0 failed: ZeroDivisionError: division by zero"):
+        worker.run()
+    assert states("cheap", sqlite_url)["FAIL"] == 1 and sum(states("cheap", sqlite_url).values()) == 1

@@ -9,10 +9,18 @@ import numpy as np
 
 from ..errors import SpecError
 from ..metrics import METRICS
-from ..models import build_model
+from ..models import MODELS, build_model
 from ..tasks import DATA_TASKS, SURFACES, Splits, SurfaceTask, load_task, split_arrays
 from ..tasks.files import infer_kind, is_user_data, load_arrays
 from .spec import Spec
+
+
+MODEL_KINDS = {name: "classification" if entry["head"] == "softmax" else "regression"
+               for name, entry in MODELS.items()}
+"""The kind of task each model fits: its head is cross-entropy over classes, or squared error."""
+METRIC_KINDS = {"accuracy": ("classification",), "r2": ("regression",),
+                "mse": ("regression",), "loss": ("classification", "regression", "surface")}
+"""The kinds of task each ``training.metric`` applies to."""
 
 
 @dataclass(frozen=True)
@@ -56,15 +64,25 @@ def load_problem(spec: Spec) -> Problem:
             data = split_arrays(X, y, kind, seed=seed, dtype=dtype)
         except ValueError as e:
             raise SpecError([f"{spec.source}: study.task: {e}"]) from None
+    problems = []
+    if kind != "surface" and data.n_features == 0:
+        problems.append(f"{spec.source}: study.task: {task!r} has no feature columns, only the "
+                        "target (allowed: data with at least one feature)")
+    model = spec["model.name"]
+    if kind != "surface" and model != "auto" and MODEL_KINDS[model] != kind:
+        fitting = [name for name, k in MODEL_KINDS.items() if k == kind]
+        problems.append(f"{spec.source}: model.name: {model!r} needs a {MODEL_KINDS[model]} "
+                        f"task, and {task!r} is {kind} (allowed: auto, {', '.join(fitting)})")
     metric = spec["training.metric"]
     if metric == "auto":
         metric = {"classification": "accuracy", "regression": "r2", "surface": "loss"}[kind]
-    if metric == "accuracy" and kind != "classification":
-        raise SpecError([f"{spec.source}: training.metric: 'accuracy' needs a classification "
-                         f"task, and {task!r} is {kind} (allowed: r2, mse, loss)"])
-    if metric in ("r2", "mse") and kind != "regression":
-        raise SpecError([f"{spec.source}: training.metric: {metric!r} needs a regression task, "
-                         f"and {task!r} is {kind} (allowed: accuracy, loss)"])
+    fitting = [m for m, kinds in METRIC_KINDS.items() if kind in kinds]
+    if kind not in METRIC_KINDS[metric]:
+        problems.append(f"{spec.source}: training.metric: {metric!r} needs a "
+                        f"{' or '.join(METRIC_KINDS[metric])} task, and {task!r} is {kind} "
+                        f"(allowed: {', '.join(fitting)})")
+    if problems:
+        raise SpecError(problems)
     direction = spec["training.direction"]
     if direction == "auto":
         direction = "maximize" if METRICS[metric].greater_is_better else "minimize"

@@ -5,7 +5,9 @@ worker asks the storage for the next trial (a re-queued one first), trains it wi
 and tells the result. A worker stops asking once finished trials (complete + pruned) plus
 running ones reach the budget (or, with the grid sampler, every point of the grid is taken),
 waits while other workers' trials are still running (one may die and be re-queued), and exits
-when no trial is RUNNING or WAITING then.
+when no trial is RUNNING or WAITING then. A trial that raises (an error of the code, not of
+the spec: specs and data are checked before a worker starts) is told FAIL and stops its worker
+with exit 1, as ``study.optimize`` does: workers never fail trial after trial.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import optuna
 from optuna.study._tell import _tell_with_warning
 from optuna.trial import TrialState
 
-from ..errors import StorageError
+from ..errors import RunError, StorageError
 from .batch import write_trial_record
 from .objective import Objective, TrialInterrupted
 from .problem import Problem, load_problem
@@ -104,6 +106,7 @@ class Worker:
         self.objective = Objective(self.problem, retry=self.retry)
         self.stopping = False
         self.janitor_ran = -float("inf")
+        self.failure: Exception | None = None     # what made a trial fail, if one did
 
     def request_stop(self, *_) -> None:
         """Finish (or re-queue) the running trial after its current epoch, then exit."""
@@ -140,6 +143,10 @@ class Worker:
                     break
             if trial is not None:
                 ran[self.run_trial(trial, trials).name] += 1
+                if self.failure is not None:       # as study.optimize: the error ends the run
+                    raise RunError(f"trial {trial.number} failed: "
+                                   f"{type(self.failure).__name__}: {root_cause(self.failure)} "
+                                   "(its traceback is above); the worker stopped")
             elif not asked:
                 time.sleep(POLL_SECONDS)   # others' trials still run: one may come back
         return WorkerReport(self.study.study_name, ran, reason)
@@ -209,8 +216,8 @@ class Worker:
                 return self.discard(trial)
             except StorageError:
                 raise                      # the database stayed away: the worker exits 3
-            except Exception:
-                state = TrialState.FAIL
+            except Exception as e:
+                state, self.failure = TrialState.FAIL, e
                 log.exception("trial %d failed", trial.number)
         interrupted = state == TrialState.FAIL and self.objective.stop_requested
         try:
