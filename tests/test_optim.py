@@ -748,6 +748,19 @@ def test_betas_not_a_pair(cls):
         cls(ok_params(), betas=(0.9, 0.99, 0.999))
 
 
+@pytest.mark.parametrize("cls, flag", [(SGD, "nesterov"), (RMSprop, "centered"),
+                                       (Adam, "amsgrad"), (Adam, "decoupled_weight_decay"),
+                                       (AdamW, "amsgrad"), (NAdam, "decoupled_weight_decay")])
+@pytest.mark.parametrize("value", ["false", "true", 0, 1, 0.5, None])
+def test_a_flag_that_is_not_true_or_false_is_refused(cls, flag, value):
+    """A flag is True or False: the string "false" is not read as true, nor 0.5 as a flag."""
+    with raises(f"Invalid {flag} value: {value!r} (allowed: True or False)"):
+        cls(ok_params(), momentum=0.9, **{flag: value}) if cls is SGD else \
+            cls(ok_params(), **{flag: value})
+    assert cls(ok_params(), **({"momentum": 0.9} if cls is SGD else {}),
+               **{flag: np.bool_(True)}).defaults[flag] is True
+
+
 def test_nesterov_without_momentum():
     with raises("Invalid nesterov value: True with momentum=0.0, dampening=0.0 "
                 "(allowed: nesterov needs 0 < momentum < 1 and dampening = 0)"):

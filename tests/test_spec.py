@@ -762,3 +762,19 @@ def test_a_value_that_is_not_a_number_says_so():
     assert line.startswith("my.toml: search.lr: 'fast' ")
     assert "number" in line
     assert "ufunc" not in line
+
+
+@pytest.mark.parametrize("table, value", [
+    ({"adam": {"amsgrad": "false"}}, "'false'"),             # not read as true
+    ({"rmsprop": {"centered": [0, 1]}}, "0.0"),               # not a range of a flag
+    ({"nadam": {"decoupled_weight_decay": 0.5}}, "0.5"),
+    ({"adam": {"amsgrad": {"values": [True, "x"]}}}, "'x'")])
+def test_a_flag_takes_true_or_false_only(table, value):
+    optimizers = sorted(table)
+    with pytest.raises(SpecError) as info:
+        parse_spec({**minimal(), "search": {"optimizers": optimizers, **table}}, "my.toml")
+    [line] = info.value.problems
+    [(owner, args)] = table.items()
+    [arg] = args
+    assert line.startswith(f"my.toml: search.{owner}.{arg}: {value} is refused by {owner}: "
+                           f"Invalid {arg} value: {value} (allowed: True or False)"), line

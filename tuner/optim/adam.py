@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_flag, check_range
 from .sgd import with_weight_decay
 
 
@@ -37,8 +37,9 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False,
                  decoupled_weight_decay: bool = False):
-        super().__init__(params, adam_defaults(lr, betas, eps, weight_decay, amsgrad=bool(amsgrad),
-                                               decoupled_weight_decay=bool(decoupled_weight_decay)))
+        super().__init__(params, adam_defaults(
+            lr, betas, eps, weight_decay, amsgrad=check_flag("amsgrad", amsgrad),
+            decoupled_weight_decay=check_flag("decoupled_weight_decay", decoupled_weight_decay)))
         self._init_moments()
 
     def _init_moments(self) -> None:

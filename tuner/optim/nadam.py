@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .adam import Adam, adam_defaults
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_flag, check_range
 
 
 class NAdam(Adam):
@@ -23,7 +23,7 @@ class NAdam(Adam):
         check_range("momentum_decay", momentum_decay, 0.0)
         Optimizer.__init__(self, params, adam_defaults(
             lr, betas, eps, weight_decay, momentum_decay=momentum_decay,
-            decoupled_weight_decay=bool(decoupled_weight_decay)))
+            decoupled_weight_decay=check_flag("decoupled_weight_decay", decoupled_weight_decay)))
         self._init_moments()
         for _, state in self._units:
             state["mu_product"] = 1.0

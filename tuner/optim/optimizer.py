@@ -42,6 +42,14 @@ def check_range(name: str, value: float, low: float, high: float | None = None,
         raise ValueError(f"Invalid {name} value: {value!r} (allowed: {allowed})")
 
 
+def check_flag(name: str, value) -> bool:
+    """``value`` as a bool, or ``ValueError`` naming the argument unless it is one (a string
+    such as "false" is refused, not read as true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"Invalid {name} value: {value!r} (allowed: True or False)")
+    return bool(value)
+
+
 class Optimizer:
     """Base class: parameter bookkeeping, ``lr``, ``state_dict``; subclasses define ``_update``.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_flag, check_range
 from .sgd import with_weight_decay
 
 
@@ -27,8 +27,9 @@ class RMSprop(Optimizer):
         check_range("eps", eps, 0.0)
         check_range("weight_decay", weight_decay, 0.0)
         check_range("momentum", momentum, 0.0, 1.0)
+        centered = check_flag("centered", centered)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=bool(centered)))
+                                      momentum=momentum, centered=centered))
         for p, state in self._units:
             state["square_avg"] = np.zeros_like(p)
             if momentum > 0:

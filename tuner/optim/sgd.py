@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_flag, check_range
 
 
 def with_weight_decay(grad: np.ndarray, param: np.ndarray, weight_decay: float) -> np.ndarray:
@@ -31,12 +31,13 @@ class SGD(Optimizer):
         check_range("momentum", momentum, 0.0, 1.0)
         check_range("dampening", dampening, 0.0, 1.0, high_open=False)
         check_range("weight_decay", weight_decay, 0.0)
+        nesterov = check_flag("nesterov", nesterov)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(f"Invalid nesterov value: True with momentum={momentum!r}, "
                              f"dampening={dampening!r} (allowed: nesterov needs 0 < momentum < 1 "
                              "and dampening = 0)")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=bool(nesterov)))
+                                      weight_decay=weight_decay, nesterov=nesterov))
 
     def _update(self, param, grad, state):
         d = self.defaults
