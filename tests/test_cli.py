@@ -7,11 +7,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 import sqlalchemy
 
-from service_helpers import HOSTILE_NAMES, start_tuner, tuner, write_spec
+from service_helpers import ENV, HOSTILE_NAMES, start_tuner, tuner, write_spec
 from tuner.service.spec import MAX_NAME_LENGTH
 from tuner.service.storage import CONNECT_TIMEOUT
 
@@ -107,6 +108,53 @@ def test_a_task_the_model_or_metric_does_not_fit_is_refused_before_anything_runs
     for line, words in zip(lines, expected):
         assert line.startswith(f"tuner: error: {spec}: ") and words in line, (line, words)
     assert not db.exists()
+
+
+USERDATA = """
+import sys
+def broken():
+    raise RuntimeError("no data today")
+def nothing():
+    return None
+def leaves():
+    sys.exit(0)
+def ragged():
+    return [[1.0, 2.0], [3.0]], [0, 1]
+"""
+BAD_DATA = {      # the user's data: what the file holds or the function does → words expected
+    "short row": ("d.csv", "a,b,y\n1,2,0\n3,4\n", "row 3 has 2 fields, the header 3"),
+    "not UTF-8": ("d.csv", b"a,y\n\xe9,1\n2,0\n", "not UTF-8 text"),
+    "NaN feature": ("d.csv", "a,y\nnan,1\n2,0\n3,1\n", "NaN or infinite"),
+    "one class": ("d.csv", "a,y\n" + "".join(f"{i},0\n" for i in range(20)),
+                  "one class only"),
+    "1-D features": ("d.npz", {"X": np.arange(10.0), "y": np.arange(10) % 2},
+                     "the features have shape (10,)"),
+    "target is X": ("d.npz", {"X": np.ones((4, 2)), "y": np.arange(4) % 2}, "target 'X'"),
+    "not an npz": ("d.npz", "plain text", "cannot be read as .npz"),
+    "raises": ("userdata:broken", None, "raised RuntimeError: no data today"),
+    "returns None": ("userdata:nothing", None, "returned NoneType, not X, y"),
+    "exits": ("userdata:leaves", None, "raised SystemExit"),
+    "ragged": ("userdata:ragged", None, "the features are not numbers"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_the_users_bad_data_is_one_line_naming_what_is_wrong(tmp_path, case):
+    task, content, words = BAD_DATA[case]
+    if isinstance(content, dict):
+        np.savez(tmp_path / task, **content)
+    elif isinstance(content, bytes):
+        (tmp_path / task).write_bytes(content)
+    elif content is not None:
+        (tmp_path / task).write_text(content)
+    (tmp_path / "userdata.py").write_text(USERDATA)
+    target = '\ntarget = "X"' if case == "target is X" else ""
+    spec = tmp_path / "data.toml"
+    spec.write_text(f'[study]\nname = "data"\ntask = "{task}"{target}\n')
+    result = tuner("check", spec, env={**ENV, "PYTHONPATH": str(tmp_path)})
+    [line] = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and line.startswith(f"tuner: error: {spec}: study.task: ")
+    assert words in line, line
 
 
 def test_a_bad_spec_leaves_a_postgresql_database_untouched(tmp_path, postgres_url):

@@ -61,6 +61,8 @@ def load_problem(spec: Spec) -> Problem:
         try:
             X, y = load_arrays(task, spec["study.target"], base=base)
             kind = spec["study.kind"] if spec["study.kind"] != "auto" else infer_kind(y)
+            if kind == "classification" and len(np.unique(y)) < 2:
+                raise ValueError(f"{task}: the target has one class only (allowed: at least two)")
             data = split_arrays(X, y, kind, seed=seed, dtype=dtype)
         except ValueError as e:
             raise SpecError([f"{spec.source}: study.task: {e}"]) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -28,24 +29,44 @@ def load_arrays(task: str, target: str | int | None = None, base: Path | None = 
     Raises ``ValueError`` with a one-line reason when the data cannot be read.
     """
     if not task.lower().endswith(FILE_SUFFIXES):
-        return _call(task)
+        return _checked(*_call(task), task)
     path = Path(task)
-    if base is not None and not path.is_absolute():
-        path = base / path
+    return _checked(*_read_file(path if base is None or path.is_absolute() else base / path,
+                                target), path.name)
+
+
+def _read_file(path: Path, target):
     if not path.is_file():
         raise ValueError(f"data file {str(path)!r} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path, target)
-    if suffix == ".npy":
-        data = np.load(path, allow_pickle=False)
+    return _read_numpy(path, target)
+
+
+def _np_load(path: Path):
+    """``numpy.load`` without pickles; what it cannot read is a ``ValueError`` naming it."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ValueError(f"{path.name}: cannot be read as {path.suffix.lower()} "
+                         f"({reason})") from None
+
+
+def _read_numpy(path: Path, target):
+    if path.suffix.lower() == ".npy":
+        data = _np_load(path)
         if data.ndim != 2 or data.shape[1] < 2:
             raise ValueError(f"{path.name}: expected a 2-D array with features and a target column, "
                              f"got shape {data.shape}")
         col = -1 if target is None else _index(target, data.shape[1], path.name)
         return np.delete(data, col, axis=1), data[:, col]
-    with np.load(path, allow_pickle=False) as npz:
+    with _np_load(path) as npz:
         name = "y" if target is None else str(target)
+        if name == "X":
+            raise ValueError(f"{path.name}: target 'X' is the features' array (allowed: another "
+                             f"array: {', '.join(f for f in npz.files if f != 'X') or 'none'})")
         missing = [k for k in ("X", name) if k not in npz.files]
         if missing:
             raise ValueError(f"{path.name}: no array {', '.join(map(repr, missing))} "
@@ -63,9 +84,39 @@ def _index(target, width: int, where: str) -> int:
     return col
 
 
+def _checked(X, y, where: str):
+    """``X`` as a 2-D float array of finite numbers and ``y`` as an array of one value (or row)
+    per row of ``X``; ``ValueError`` saying what is wrong otherwise."""
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{where}: the features are not numbers ({e})") from None
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"{where}: the features have shape {X.shape} (allowed: a 2-D array, "
+                         "one row a sample)")
+    if y.ndim not in (1, 2) or len(y) != len(X):
+        raise ValueError(f"{where}: the target has shape {y.shape} for {len(X)} rows of features "
+                         "(allowed: one value, or one row of values, a row)")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{where}: the features hold NaN or infinite values (allowed: finite "
+                         "numbers)")
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError(f"{where}: the target holds NaN or infinite values (allowed: finite "
+                         "numbers or class labels)")
+    return X, y
+
+
 def _read_csv(path: Path, target):
-    with path.open(newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = [row for row in csv.reader(f) if row]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path.name}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    short = next((i for i, row in enumerate(rows) if len(row) != len(rows[0])), None)
+    if short is not None:
+        raise ValueError(f"{path.name}: row {short + 1} has {len(rows[short])} fields, the "
+                         f"header {len(rows[0])} (allowed: the same number in every row)")
     if len(rows) < 2:
         raise ValueError(f"{path.name}: expected a header row and data rows")
     header, body = rows[0], rows[1:]
@@ -96,8 +147,14 @@ def _call(task: str):
         func = getattr(importlib.import_module(module_name), func_name)
     except (ImportError, AttributeError) as e:
         raise ValueError(f"cannot load {task!r}: {e}") from None
-    X, y = func()
-    return np.asarray(X), np.asarray(y)
+    try:
+        result = func()
+    except (Exception, SystemExit) as e:   # the user's code: its error, said in one line
+        raise ValueError(f"{task}: calling it raised {type(e).__name__}: {e}") from None
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise ValueError(f"{task}: returned {type(result).__name__}, not X, y (allowed: a pair "
+                         "of arrays)")
+    return result
 
 
 def infer_kind(y: np.ndarray) -> str:
