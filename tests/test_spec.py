@@ -778,3 +778,52 @@ def test_a_flag_takes_true_or_false_only(table, value):
     [arg] = args
     assert line.startswith(f"my.toml: search.{owner}.{arg}: {value} is refused by {owner}: "
                            f"Invalid {arg} value: {value} (allowed: True or False)"), line
+
+
+@pytest.mark.parametrize("search, key, words", [
+    ({"optimizers": 5}, "search.optimizers", "5 is not a list"),
+    ({"optimizers": [["sgd"]]}, "search.optimizers", "['sgd'] is not allowed"),
+    ({"schedules": [{"a": 1}]}, "search.schedules", "{'a': 1} is not allowed"),
+    ({"optimizers": ["adamm"], "momentum": 0.9, "adam": {"lr": 0.01}}, "search.optimizers",
+     "'adamm' is not allowed; did you mean 'adam'?")])
+def test_a_setting_of_the_wrong_type_is_one_line_and_nothing_more(search, key, words):
+    """Reported once, where it is; the other checks go on from the default (no traceback, no
+    lines about choices the user never made)."""
+    with pytest.raises(SpecError) as info:
+        parse_spec({**minimal(), "search": search}, "my.toml")
+    [line] = info.value.problems
+    assert line.startswith(f"my.toml: {key}: ") and words in line, line
+
+
+def test_a_section_that_is_not_a_table_is_one_line():
+    with pytest.raises(SpecError) as info:
+        parse_spec({"study": "x"}, "my.toml")
+    assert info.value.problems == ["my.toml: study: must be a table [study]"]
+
+
+@pytest.mark.parametrize("seed", [-1, 2**31, 2**32])
+def test_a_seed_out_of_range_is_refused(seed):
+    with pytest.raises(SpecError) as info:
+        parse_spec(minimal(seed=seed), "my.toml")
+    assert info.value.problems == [f"my.toml: study.seed: {seed} is out of range (allowed: 0 to "
+                                   f"{2**31 - 1})"]
+
+
+def test_dates_and_times_are_refused_where_they_are(tmp_path):
+    path = tmp_path / "dates.toml"
+    path.write_text('[study]\nname = "s"\ntask = "iris"\nseed = 1979-05-27\n'
+                    '[search]\noptimizers = ["adam"]\n[search.adam]\n'
+                    'amsgrad = {values = [1979-05-27, 1980-01-01]}\n')
+    lines = problems(path)
+    assert [line.split(": ")[1] for line in lines] == ["study.seed", "search.adam.amsgrad"]
+    assert all("holds a date or time" in line for line in lines)
+
+
+def test_a_spec_not_in_utf8_is_one_line_and_a_byte_order_mark_is_fine(tmp_path):
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('[study]\nname = "étude"\ntask = "iris"\n'.encode("latin-1"))
+    [line] = problems(latin)
+    assert line.startswith(f"{latin}: the spec is not UTF-8 text")
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes('[study]\nname = "étude"\ntask = "iris"\n'.encode("utf-8-sig"))
+    assert load_spec(bom).name == "étude"

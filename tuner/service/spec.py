@@ -8,6 +8,7 @@ registries. Every defect is reported, one line each: ``FILE: KEY: what is wrong 
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import json
@@ -76,6 +77,10 @@ class Setting:
         return " or ".join(names[t] for t in types)
 
 
+MAX_SEED = 2**31 - 1
+"""The largest study seed: trial and re-training seeds add to it and must stay below 2³²,
+what NumPy's legacy seeding, scikit-learn and Optuna's samplers take."""
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("study.name", str, REQUIRED, "The study's name in the database; workers with the "
             "same name and storage share the study.", check=study_name_problem,
@@ -89,7 +94,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("study.kind", str, "auto", "Your data's kind; auto: classification for text labels "
             "or at most 50 integer values.", choices=("auto", "classification", "regression")),
     Setting("study.seed", int, 0, "Seeds the data split, the sampler and each trial's "
-            "initialisation and shuffling (trial seed = seed + trial number)."),
+            "initialisation and shuffling (trial seed = seed + trial number).",
+            check=lambda v: None if 0 <= v <= MAX_SEED else
+            f"is out of range (allowed: 0 to {MAX_SEED})"),
     Setting("study.n_trials", int, 50, "The study-wide trial budget: finished (complete or "
             "pruned) trials across all workers; --n-trials overrides it.", check=_at_least(1)),
     Setting("study.timeout", (int, float), None, "Study-wide time limit in seconds: no trial "
@@ -182,12 +189,16 @@ class Spec:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; raises :class:`SpecError` listing every defect."""
+    """Read and validate a spec file (UTF-8, a byte-order mark allowed); raises
+    :class:`SpecError` listing every defect."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise SpecError([f"{path}: cannot read the spec ({e.strerror or e})"]) from None
+    except UnicodeDecodeError as e:
+        raise SpecError([f"{path}: the spec is not UTF-8 text ({e.reason} at byte {e.start}; "
+                         "allowed: a TOML file in UTF-8)"]) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -202,6 +213,8 @@ def parse_spec(raw: dict, source: str = "<spec>") -> Spec:
     def problem(key: str, text: str) -> None:
         problems.append(f"{source}: {key}: {text}")
 
+    raw = _without_times(raw, "", problem)
+
     for section in raw:
         if section not in SECTIONS:
             problem(section, f"unknown section{_suggest(section, SECTIONS)} (allowed: "
@@ -213,7 +226,7 @@ def parse_spec(raw: dict, source: str = "<spec>") -> Spec:
         section, name = setting.key.split(".")
         table = raw.get(section) if isinstance(raw.get(section), dict) else {}
         if name not in table:
-            if setting.default is REQUIRED:
+            if setting.default is REQUIRED and isinstance(raw.get(section, {}), dict):
                 problem(setting.key, "is required" + (f" (e.g. {name} = {setting.example})"
                                                       if setting.example else ""))
             values[setting.key] = setting.default
@@ -238,13 +251,30 @@ def parse_spec(raw: dict, source: str = "<spec>") -> Spec:
     return Spec(source, values, space)
 
 
+def _without_times(table: dict, prefix: str, problem) -> dict:
+    """``table`` without its TOML dates and times, each reported (no setting takes one)."""
+    kept = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        items = value.get("values") if isinstance(value, dict) else value
+        items = items if isinstance(items, list) else [items]
+        if any(isinstance(v, (datetime.date, datetime.time)) for v in items):
+            problem(full, f"{value!r} holds a date or time (allowed: numbers, strings, true "
+                    "or false)")
+        elif isinstance(value, dict):
+            kept[key] = _without_times(value, f"{full}.", problem)
+        else:
+            kept[key] = value
+    return kept
+
+
 def _check_setting(setting: Setting, value) -> tuple[Any, str | None]:
     types = setting.type if isinstance(setting.type, tuple) else (setting.type,)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
     if float in types and isinstance(value, int) and not isinstance(value, bool):
         ok = True
-    if not ok:
-        return value, f"{value!r} is not {setting.type_name}" + _allowed(setting)
+    if not ok:       # the other checks go on from the default (a list read, not a number)
+        return setting.default, f"{value!r} is not {setting.type_name}" + _allowed(setting)
     if setting.choices is not None:
         items = value if isinstance(value, list) else [value]
         bad = [v for v in items if v not in setting.choices]
@@ -274,8 +304,12 @@ def _suggest(word: str, options) -> str:
 
 def _parse_search(search: dict, values: dict, problem) -> SearchSpace:
     """Build the search space from ``[search]``, reporting every bad key or value once."""
-    optimizers = [o for o in values["search.optimizers"] if o in OPTIMIZERS] or ["sgd"]
-    schedules = [s for s in values["search.schedules"] if s in SCHEDULES] or ["constant"]
+    # the valid names given, else the defaults: no line about a choice the user never made
+    optimizers = ([o for o in values["search.optimizers"]
+                   if isinstance(o, str) and o in OPTIMIZERS]
+                  or SETTINGS_BY_KEY["search.optimizers"].default)
+    schedules = ([s for s in values["search.schedules"] if isinstance(s, str) and s in SCHEDULES]
+                 or SETTINGS_BY_KEY["search.schedules"].default)
     epochs = values["training.epochs"] if isinstance(values["training.epochs"], int) else 1
     reported: set[str] = set()
 
