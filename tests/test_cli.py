@@ -168,7 +168,8 @@ def test_a_bad_spec_leaves_a_postgresql_database_untouched(tmp_path, postgres_ur
 def test_bad_arguments_exit_2(tmp_path):
     spec = write_spec(tmp_path)
     for args in (["launch", spec, "--workers", "0"], ["worker", spec, "--n-trials", "-3"],
-                 ["best", "x", "--format", "yaml"], ["nonsense"]):
+                 ["best", "x", "--format", "yaml"], ["nonsense"],
+                 ["dashboard", "--port", "70000"]):
         result = tuner(*args)
         assert result.returncode == 2 and "Traceback" not in result.stderr, args
 

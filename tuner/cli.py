@@ -28,21 +28,21 @@ EXAMPLES = {
 }
 
 
-def whole_number(minimum: int):
-    """An argparse ``type``: a whole number of at least ``minimum``."""
+def whole_number(minimum: int, maximum: int | None = None):
+    """An argparse ``type``: a whole number of at least ``minimum`` (and at most ``maximum``)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: {minimum} or "
-                                             "more)")
+        if value < minimum or maximum is not None and value > maximum:
+            allowed = f"{minimum} or more" if maximum is None else f"{minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"{value} is not allowed (allowed: {allowed})")
         return value
     return parse
 
 
-positive_int, count = whole_number(1), whole_number(0)
+positive_int, count, port = whole_number(1), whole_number(0), whole_number(1, 65535)
 
 
 def positive_float(text: str) -> float:
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     storage_arg(p)
     p.add_argument("--address", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=positive_int, default=8501, help="default 8501")
+    p.add_argument("--port", type=port, default=8501, help="default 8501")
     return parser
 
 
