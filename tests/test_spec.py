@@ -827,3 +827,12 @@ def test_a_spec_not_in_utf8_is_one_line_and_a_byte_order_mark_is_fine(tmp_path):
     bom = tmp_path / "bom.toml"
     bom.write_bytes('[study]\nname = "étude"\ntask = "iris"\n'.encode("utf-8-sig"))
     assert load_spec(bom).name == "étude"
+
+
+def test_target_and_kind_apply_to_the_users_data_only():
+    with pytest.raises(SpecError) as info:
+        parse_spec(minimal(target="y", kind="regression"), "my.toml")
+    assert info.value.problems == [
+        f"my.toml: study.{key}: applies to your own data only, and 'iris' is a built-in task "
+        "(allowed: leave it out)" for key in ("target", "kind")]
+    assert parse_spec(minimal(task="data.csv", target="y", kind="regression")).name == "s"

@@ -246,6 +246,13 @@ def parse_spec(raw: dict, source: str = "<spec>") -> Spec:
     search = raw.get("search") if isinstance(raw.get("search"), dict) else {}
     space = _parse_search(search, values, problem)
     _check_task(values["study.task"], problem)
+    study = raw.get("study") if isinstance(raw.get("study"), dict) else {}
+    task = values["study.task"]
+    if isinstance(task, str) and task in TASKS:
+        for key in ("target", "kind"):
+            if key in study:
+                problem(f"study.{key}", f"applies to your own data only, and {task!r} is a "
+                        "built-in task (allowed: leave it out)")
     if problems:
         raise SpecError(problems)
     return Spec(source, values, space)
