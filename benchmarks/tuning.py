@@ -41,6 +41,7 @@ repository root::
     .venv/bin/python benchmarks/tuning.py --part b --trials 500
     .venv/bin/python benchmarks/tuning.py --part profile   # where a trial's time goes
     .venv/bin/python benchmarks/tuning.py --part a-seeds   # (a)'s scikit-learn search, 5 seeds
+    .venv/bin/python benchmarks/tuning.py --part a-protocol   # the same against tuner's core
 """
 
 from __future__ import annotations
@@ -383,6 +384,102 @@ def part_a_seeds(seeds: int) -> None:
         print(f"  seed {seed}: {s['wall']:.1f} s, test {s['test']:.4f} (cv {s['cv']:.4f}), "
               f"{s['params']}", flush=True)
     print(f"  test accuracy median {med(tests):.4f}, min {min(tests):.4f}, max {max(tests):.4f}\n")
+
+
+def sklearn_config(params: dict) -> dict:
+    """tuner's resolved configuration (as trials store it) for a candidate of
+    :func:`sklearn_space`: "adaptive" becomes the spec's plateau schedule, as in (a)."""
+    if params["solver"] == "adam":
+        optimizer, args = "adam", {}
+    else:
+        optimizer = "nesterov" if params["nesterovs_momentum"] else "momentum"
+        args = {"momentum": params["momentum"]}
+    plateau = params.get("learning_rate") == "adaptive"
+    return {"optimizer": optimizer, "lr": params["learning_rate_init"], "optimizer_args": args,
+            "schedule": "plateau" if plateau else "constant",
+            "schedule_args": {**PLATEAU, "threshold_mode": "abs"} if plateau else {},
+            "warmup_epochs": 0}
+
+
+def glorot(model, seed: int) -> None:
+    """Re-initialise ``model`` as scikit-learn's MLPClassifier does (ReLU): every weight and
+    bias uniform in ±√(6 / (fan_in + fan_out))."""
+    rng = np.random.default_rng(seed)
+    for weight, bias in zip(model.params[0::2], model.params[1::2]):
+        bound = math.sqrt(6.0 / sum(weight.shape))
+        weight[...] = rng.uniform(-bound, bound, weight.shape)
+        bias[...] = rng.uniform(-bound, bound, bias.shape)
+
+
+def fit_tuner(config: dict, train: tuple, watch: tuple, seed: int, init: str):
+    """A tuner MLP (64 → 128 → 10, PyTorch's or scikit-learn's ``init``) trained by
+    ``tuner.train.train`` on ``train`` for (a)'s epochs; ``watch`` is the split its record
+    and a plateau schedule read. Returns ``(model, history)``."""
+    model = build_model("mlp", train[0].shape[1], 10, hidden=(HIDDEN,), seed=seed)
+    if init == "glorot":
+        glorot(model, seed)
+    optimizer, schedule = tuner.train.optimizer_and_schedule(config, model.params,
+                                                             epochs=A_EPOCHS)
+    splits = Splits(*train, *watch, watch[0][:0], watch[1][:0], "classification")
+    history = tuner.train.train(model, optimizer, splits, epochs=A_EPOCHS, batch_size=BATCH,
+                                schedule=schedule, metric="accuracy", seed=seed)
+    return model, history
+
+
+def protocol_scores(data, seed: int, init: str) -> dict:
+    """tuner's core under scikit-learn's protocol and under tuner's, on the 40 candidates
+    scikit-learn's search draws with ``seed``: "cv" = each candidate 3-fold cross-validated on
+    training + validation (the folds ``RandomizedSearchCV`` uses), the best mean accuracy
+    refit on all of it; "split" = each candidate trained on the training split and judged on
+    the validation split (a trial's view), the winner's own model ("split") and its refit
+    on training + validation ("split refit"). Test accuracies (None: the run diverged)."""
+    from sklearn.model_selection import ParameterSampler, StratifiedKFold
+    X = np.vstack([data.X_train, data.X_val])
+    y = np.concatenate([data.y_train, data.y_val])
+    candidates = [sklearn_config(p) for p in
+                  ParameterSampler(sklearn_space(), A_TRIALS, random_state=seed)]
+    folds = list(StratifiedKFold(A_FOLDS).split(X, y))
+
+    def test_of(model, history):
+        return None if history.diverged else float(np.mean(model.predict(data.X_test)
+                                                           == data.y_test))
+
+    def score(history):
+        return -math.inf if history.diverged else history.final.val_metric
+
+    cv = [np.mean([score(fit_tuner(c, (X[a], y[a]), (X[b], y[b]), seed, init)[1])
+                   for a, b in folds]) for c in candidates]
+    refit = fit_tuner(candidates[int(np.argmax(cv))], (X, y), data.validation, seed, init)
+    runs = [fit_tuner(c, (data.X_train, data.y_train), data.validation, seed, init)
+            for c in candidates]
+    winner = int(np.argmax([score(h) for _, h in runs]))
+    split_refit = fit_tuner(candidates[winner], (X, y), data.validation, seed, init)
+    return {"cv": test_of(*refit), "split": test_of(*runs[winner]),
+            "split refit": test_of(*split_refit)}
+
+
+def part_a_protocol(seeds: int) -> None:
+    """Where (a)'s gap comes from: scikit-learn's search against tuner's core (PyTorch's
+    initialisation, and scikit-learn's) under scikit-learn's protocol and under tuner's, on
+    the same candidates, seeds 0 … ``seeds`` − 1. Untimed apart from scikit-learn's search."""
+    print(f"(a) protocols: scikit-learn's search against tuner's core on the same 40 candidates "
+          f"per seed; load {load_average()}", flush=True)
+    data = load_task("digits", seed=SEED)
+    table = {"sklearn": []}
+    for seed in range(seeds):
+        table["sklearn"].append(run_sklearn_search(data, seed)["test"])
+        line = [f"seed {seed}: sklearn {table['sklearn'][-1]:.4f}"]
+        for init in ("pytorch", "glorot"):
+            for name, test in protocol_scores(data, seed, init).items():
+                table.setdefault(f"tuner core, {init} init, {name}", []).append(test)
+                line.append(f"{init} {name} " + ("diverged" if test is None else f"{test:.4f}"))
+        print("  " + "; ".join(line), flush=True)
+    print("\n| protocol | test accuracy per seed | median (converged) |\n|---|---|---:|")
+    for name, tests in table.items():
+        done = [t for t in tests if t is not None]
+        print(f"| {name} | " + ", ".join("diverged" if t is None else f"{t:.4f}" for t in tests)
+              + f" | {med(done):.4f} |")
+    print()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1021,12 +1118,15 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["_train"]:
         return training_process(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=["a", "b", "c", "profile", "a-seeds"],
+    parser.add_argument("--part", nargs="+",
+                        choices=["a", "b", "c", "profile", "a-seeds", "a-protocol"],
                         default=["a", "b", "c"], help="which parts (profile: where tuner's and "
                         "plain Optuna's trials spend their time at trials 900–1000; a-seeds: "
-                        "(a)'s scikit-learn search over --seeds seeds; neither run by default)")
+                        "(a)'s scikit-learn search over --seeds seeds; a-protocol: tuner's "
+                        "core under scikit-learn's protocol and tuner's on the same "
+                        "candidates, --seeds seeds; none of these three run by default)")
     parser.add_argument("--seeds", type=int, default=5,
-                        help="seeds of --part a-seeds (default 5)")
+                        help="seeds of --part a-seeds and a-protocol (default 5)")
     parser.add_argument("--quick", action="store_true",
                         help="200 trials in (b), one repeat of (a) and one pair in (c)")
     parser.add_argument("--trials", type=int, help="trials of the (b) studies (default 1000)")
@@ -1059,6 +1159,8 @@ def main(argv: list[str] | None = None) -> None:
             part_profile(folder, trials, args.epochs)
         if "a-seeds" in args.part:
             part_a_seeds(args.seeds)
+        if "a-protocol" in args.part:
+            part_a_protocol(args.seeds)
         print(f"load average at end {load_average()}; {time.perf_counter() - started:.0f} s in all")
         print("\n| target | measured | |\n|---|---|---|")
         for name, value, ok in results:
