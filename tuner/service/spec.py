@@ -249,8 +249,9 @@ def parse_spec(raw: dict, source: str = "<spec>") -> Spec:
     study = raw.get("study") if isinstance(raw.get("study"), dict) else {}
     task = values["study.task"]
     if isinstance(task, str) and task in TASKS:
-        for key in ("target", "kind"):
-            if key in study:
+        for key in ("target", "kind"):          # one line a key: a bad value said already
+            if key in study and not any(p.startswith(f"{source}: study.{key}: ")
+                                        for p in problems):
                 problem(f"study.{key}", f"applies to your own data only, and {task!r} is a "
                         "built-in task (allowed: leave it out)")
     if problems:
