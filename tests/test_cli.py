@@ -127,6 +127,7 @@ BAD_DATA = {      # the user's data: what the file holds or the function does â†
     "NaN feature": ("d.csv", "a,y\nnan,1\n2,0\n3,1\n", "NaN or infinite"),
     "one class": ("d.csv", "a,y\n" + "".join(f"{i},0\n" for i in range(20)),
                   "one class only"),
+    "no such column": ("d.csv", "a,b\n1,0\n2,1\n", "no column 'y' (columns: a, b)"),
     "1-D features": ("d.npz", {"X": np.arange(10.0), "y": np.arange(10) % 2},
                      "the features have shape (10,)"),
     "target is X": ("d.npz", {"X": np.ones((4, 2)), "y": np.arange(4) % 2}, "target 'X'"),
@@ -148,12 +149,14 @@ def test_the_users_bad_data_is_one_line_naming_what_is_wrong(tmp_path, case):
     elif content is not None:
         (tmp_path / task).write_text(content)
     (tmp_path / "userdata.py").write_text(USERDATA)
-    target = '\ntarget = "X"' if case == "target is X" else ""
+    target = {"target is X": '\ntarget = "X"', "no such column": '\ntarget = "y"'}.get(case, "")
     spec = tmp_path / "data.toml"
     spec.write_text(f'[study]\nname = "data"\ntask = "{task}"{target}\n')
     result = tuner("check", spec, env={**ENV, "PYTHONPATH": str(tmp_path)})
     [line] = result.stderr.strip().splitlines()
-    assert result.returncode == 2 and line.startswith(f"tuner: error: {spec}: study.task: ")
+    key = ("study.target" if case in ("target is X", "no such column", "one class")
+           else "study.task")
+    assert result.returncode == 2 and line.startswith(f"tuner: error: {spec}: {key}: "), line
     assert words in line, line
 
 

@@ -11,7 +11,7 @@ from ..errors import SpecError
 from ..metrics import METRICS
 from ..models import MODELS, build_model
 from ..tasks import DATA_TASKS, SURFACES, Splits, SurfaceTask, load_task, split_arrays
-from ..tasks.files import infer_kind, is_user_data, load_arrays
+from ..tasks.files import TargetError, infer_kind, is_user_data, load_arrays
 from .spec import Spec
 
 
@@ -62,10 +62,12 @@ def load_problem(spec: Spec) -> Problem:
             X, y = load_arrays(task, spec["study.target"], base=base)
             kind = spec["study.kind"] if spec["study.kind"] != "auto" else infer_kind(y)
             if kind == "classification" and len(np.unique(y)) < 2:
-                raise ValueError(f"{task}: the target has one class only (allowed: at least two)")
+                raise TargetError(f"{task}: the target has one class only (allowed: at least "
+                                  "two)")
             data = split_arrays(X, y, kind, seed=seed, dtype=dtype)
         except ValueError as e:
-            raise SpecError([f"{spec.source}: study.task: {e}"]) from None
+            key = "study.target" if isinstance(e, TargetError) else "study.task"
+            raise SpecError([f"{spec.source}: {key}: {e}"]) from None
     problems = []
     if kind != "surface" and data.n_features == 0:
         problems.append(f"{spec.source}: study.task: {task!r} has no feature columns, only the "

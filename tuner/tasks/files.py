@@ -12,6 +12,10 @@ import numpy as np
 FILE_SUFFIXES = (".csv", ".npy", ".npz")
 
 
+class TargetError(ValueError):
+    """The data's target is wrong (not its features or the file): the spec's ``study.target``."""
+
+
 def is_user_data(task: str) -> bool:
     """Whether ``task`` names the user's data rather than a built-in task."""
     return task.lower().endswith(FILE_SUFFIXES) or ":" in task
@@ -65,12 +69,14 @@ def _read_numpy(path: Path, target):
     with _np_load(path) as npz:
         name = "y" if target is None else str(target)
         if name == "X":
-            raise ValueError(f"{path.name}: target 'X' is the features' array (allowed: another "
-                             f"array: {', '.join(f for f in npz.files if f != 'X') or 'none'})")
+            others = ", ".join(f for f in npz.files if f != "X") or "none"
+            raise TargetError(f"{path.name}: target 'X' is the features' array (allowed: "
+                              f"another array: {others})")
         missing = [k for k in ("X", name) if k not in npz.files]
         if missing:
-            raise ValueError(f"{path.name}: no array {', '.join(map(repr, missing))} "
-                             f"(arrays: {', '.join(npz.files)})")
+            error = TargetError if missing == [name] and target is not None else ValueError
+            raise error(f"{path.name}: no array {', '.join(map(repr, missing))} "
+                        f"(arrays: {', '.join(npz.files)})")
         return npz["X"], npz[name]
 
 
@@ -78,9 +84,9 @@ def _index(target, width: int, where: str) -> int:
     try:
         col = int(target)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: target {target!r} is not a column index") from None
+        raise TargetError(f"{where}: target {target!r} is not a column index") from None
     if not -width <= col < width:
-        raise ValueError(f"{where}: target column {col} out of range (0 … {width - 1})")
+        raise TargetError(f"{where}: target column {col} out of range (0 … {width - 1})")
     return col
 
 
@@ -96,14 +102,14 @@ def _checked(X, y, where: str):
         raise ValueError(f"{where}: the features have shape {X.shape} (allowed: a 2-D array, "
                          "one row a sample)")
     if y.ndim not in (1, 2) or len(y) != len(X):
-        raise ValueError(f"{where}: the target has shape {y.shape} for {len(X)} rows of features "
-                         "(allowed: one value, or one row of values, a row)")
+        raise TargetError(f"{where}: the target has shape {y.shape} for {len(X)} rows of "
+                          "features (allowed: one value, or one row of values, a row)")
     if not np.isfinite(X).all():
         raise ValueError(f"{where}: the features hold NaN or infinite values (allowed: finite "
                          "numbers)")
     if y.dtype.kind in "fc" and not np.isfinite(y).all():
-        raise ValueError(f"{where}: the target holds NaN or infinite values (allowed: finite "
-                         "numbers or class labels)")
+        raise TargetError(f"{where}: the target holds NaN or infinite values (allowed: "
+                          "finite numbers or class labels)")
     return X, y
 
 
@@ -127,7 +133,7 @@ def _read_csv(path: Path, target):
     elif isinstance(target, int):
         col = _index(target, len(header), path.name) % len(header)
     else:
-        raise ValueError(f"{path.name}: no column {target!r} (columns: {', '.join(header)})")
+        raise TargetError(f"{path.name}: no column {target!r} (columns: {', '.join(header)})")
     features = [i for i in range(len(header)) if i != col]
     try:
         X = np.array([[float(r[i]) for i in features] for r in body])
