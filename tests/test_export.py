@@ -215,6 +215,24 @@ def test_torch_scheduler_gives_tuners_learning_rates(case):
     assert len(set(ours)) > 1                 # the schedule did change the LR
 
 
+def test_torch_constant_lr_after_warm_up_runs_and_gives_tuners_learning_rates():
+    """Warm-up into a constant LR: tuner chains it into ExponentialLR(gamma=1.0), and so
+    must the code (a scheduler list holding None does not run in torch)."""
+    config = {**config_of("sgd"), "warmup_epochs": 3}
+    ns = run_torch(best_of(config))
+    opt, scheduler = ns["optimizer"], ns["scheduler"]
+    mine = create(config["optimizer"], [np.zeros(3)], lr=config["lr"], **config["optimizer_args"])
+    schedule = create_schedule("constant", mine, epochs=EPOCHS, warmup_epochs=3)
+    theirs, ours = [], []
+    for _ in range(6):
+        theirs.append(opt.param_groups[0]["lr"])
+        ours.append(mine.lr)
+        opt.step()
+        scheduler.step()
+        schedule.step()
+    assert theirs == pytest.approx(ours, rel=1e-12) and ours[0] < ours[3] == ours[5]
+
+
 def test_torch_code_says_when_to_step():
     assert to_torch(best_of(config_of("adamw-plateau"))).rstrip().endswith(
         "# after each epoch: scheduler.step(validation_loss)")
@@ -237,9 +255,10 @@ def test_torch_cosine_takes_epochs_from_the_argument():
 
 
 def test_torch_cosine_without_epochs_leaves_a_placeholder_to_define():
-    """Without epochs the code names EPOCHS for the user to define (known defect: it prints
-    the string ``T_max='EPOCHS'``, which torch cannot step)."""
-    ns = run_torch(best_of(config_of("adagrad-cosine"), epochs=None), EPOCHS=EPOCHS)
+    """Without epochs the code names EPOCHS, and says to define it."""
+    best = best_of(config_of("adagrad-cosine"), epochs=None)
+    assert "# EPOCHS: define it as the number of epochs you train" in to_torch(best)
+    ns = run_torch(best, EPOCHS=EPOCHS)
     assert ns["scheduler"].T_max == EPOCHS
 
 
@@ -250,6 +269,8 @@ def test_swats_says_it_has_no_pytorch_optimizer():
     assert "SWATS" in text and "has no torch.optim class" in text
     assert "tuner.optim.SWATS" in text
     assert "0.002" in text and "1e-08" in text
+    assert "\n# scheduler = torch.optim.lr_scheduler.StepLR(optimizer, gamma=0.5" in text
+    assert text.endswith("\n# after each epoch: scheduler.step()\n")
     lines = [line for line in text.splitlines() if line.strip()]
     assert all(line.startswith("#") for line in lines)       # nothing that pretends to run
     ns = run_torch(best_of(config))

@@ -99,21 +99,32 @@ def explicit_arguments(config: dict) -> dict:
 
 
 def to_torch(best: dict, epochs: int | None = None) -> str:
-    """PyTorch lines building the same optimizer and scheduler (arguments left at PyTorch's
-    defaults are omitted). SWATS has no PyTorch counterpart, which the output says."""
+    """PyTorch lines building the same optimizer and scheduler (an optimizer's arguments left
+    at PyTorch's defaults are omitted). SWATS has no PyTorch counterpart, which the output
+    says, with its arguments and its schedule as comments."""
     config = best["config"]
     optimizer = config["optimizer"]
-    entry = OPTIMIZERS[optimizer]
+    schedule = _torch_schedule(config, epochs or best.get("epochs"))
     if optimizer == "swats":
-        return (f"{_origin(best)}\n"
-                "# SWATS (Adam switching to SGD with momentum) has no torch.optim class; "
-                "tuner's own is tuner.optim.SWATS.\n"
-                f"# Its configuration: lr={config['lr']!r}, {config['optimizer_args']!r}\n")
+        lines = [_origin(best),
+                 "# SWATS (Adam switching to SGD with momentum) has no torch.optim class; "
+                 "tuner's own is tuner.optim.SWATS.",
+                 f"# Its configuration: lr={config['lr']!r}, {config['optimizer_args']!r}"]
+        if schedule:
+            lines += ["# Its schedule, on that optimizer:",
+                      *(line if line.startswith("#") else f"# {line}" for line in schedule)]
+        return "\n".join(lines) + "\n"
     args = {"lr": config["lr"], **explicit_arguments(config)}
-    lines = [_origin(best), "import torch", "",
-             "optimizer = " + _call(f"torch.optim.{entry.cls.__name__}", "model.parameters()", args)]
+    cls = OPTIMIZERS[optimizer].cls.__name__
+    return "\n".join([_origin(best), "import torch", "",
+                      "optimizer = " + _call(f"torch.optim.{cls}", "model.parameters()", args),
+                      *schedule]) + "\n"
+
+
+def _torch_schedule(config: dict, epochs: int | None) -> list[str]:
+    """The scheduler lines of ``config`` over ``optimizer`` (none for a constant LR without
+    warm-up), as :func:`tuner.schedules.create_schedule` builds them."""
     schedule, sched_args = config["schedule"], dict(config["schedule_args"])
-    epochs = epochs or best.get("epochs")
     warmup = config.get("warmup_epochs", 0)
     if schedule == "cosine":
         sched_args = {"T_max": (epochs - warmup) if epochs else _Code(f"EPOCHS - {warmup}"),
@@ -122,15 +133,19 @@ def to_torch(best: dict, epochs: int | None = None) -> str:
         sched_args = {"mode": "min", **sched_args}
     main = (_call(f"torch.optim.lr_scheduler.{TORCH_SCHEDULES[schedule]}", "optimizer", sched_args)
             if schedule != "constant" else None)
-    if warmup:
+    lines = (["# EPOCHS: define it as the number of epochs you train"]
+             if schedule == "cosine" and not epochs else [])
+    if warmup:            # a constant LR after warm-up: tuner's ExponentialLR(gamma=1.0)
+        after = main or _call("torch.optim.lr_scheduler.ExponentialLR", "optimizer",
+                              {"gamma": 1.0})
         warm = _call("torch.optim.lr_scheduler.LinearLR", "optimizer",
                      {"start_factor": 1 / (warmup + 1), "end_factor": 1.0, "total_iters": warmup})
         lines.append(f"scheduler = torch.optim.lr_scheduler.SequentialLR(optimizer, schedulers=["
-                     f"{warm}, {main}], milestones=[{warmup}])")
+                     f"{warm}, {after}], milestones=[{warmup}])")
     elif main:
         lines.append(f"scheduler = {main}")
     if schedule == "plateau":
         lines.append("# after each epoch: scheduler.step(validation_loss)")
     elif schedule != "constant" or warmup:
         lines.append("# after each epoch: scheduler.step()")
-    return "\n".join(lines) + "\n"
+    return lines
