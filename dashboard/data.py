@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy
 
 from tuner import tables
-from tuner.results import retrained_summary
+from tuner.results import retrained_summary, study_state
 from tuner.service.retrain import ATTR as RETRAIN_ATTR
 from tuner.tasks import SURFACES
 
@@ -52,29 +52,22 @@ def _engine(url: str, engine: sqlalchemy.Engine | None) -> Iterator[sqlalchemy.E
         own.dispose()
 
 
-def _study_state(counts: dict, budget) -> str:
-    finished = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0)
-    if counts.get("RUNNING", 0):
-        return "running"
-    if budget is not None and finished >= budget:
-        return "finished"
-    return "idle"
-
-
 def studies(url: str, *, engine: sqlalchemy.Engine | None = None) -> pd.DataFrame:
     """Every study, one row each (:data:`STUDY_COLUMNS`): task, metric, direction, state
-    (``running`` if a trial is RUNNING, ``finished`` once complete + pruned reach the budget
-    ``n_trials``, else ``idle``), trial counts, best value and last update (UTC). An empty
+    (:func:`tuner.results.study_state`: ``running``, ``finished`` once complete + pruned reach
+    the budget ``n_trials`` or the time limit has passed, else ``idle``), trial counts, best value and last update (UTC). An empty
     database gives an empty frame with those columns."""
     with _engine(url, engine) as eng:
         rows = tables.study_list(eng)
     out = []
     for r in rows:
         counts, budget = r["counts"], r["attrs"].get("n_trials")
+        finished = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0)
+        state = study_state(counts.get("RUNNING", 0), finished, budget,
+                            r["attrs"].get("deadline"))
         out.append({"study": r["study"], "task": r["attrs"].get("task"),
                     "metric": r["attrs"].get("metric"), "direction": r["direction"],
-                    "state": _study_state(counts, budget), "n_trials": budget,
-                    "finished": counts.get("COMPLETE", 0) + counts.get("PRUNED", 0),
+                    "state": state, "n_trials": budget, "finished": finished,
                     "complete": counts.get("COMPLETE", 0),
                     "pruned": counts.get("PRUNED", 0) - r["diverged"],
                     "diverged": r["diverged"], "failed": counts.get("FAIL", 0),

@@ -192,6 +192,10 @@ def test_the_study_wide_time_limit_stops_new_trials(tmp_path, sqlite_url):
     assert time.monotonic() - started < 30
     counts = states("cheap", sqlite_url)
     assert 1 <= finished(counts) < 1000 and counts["RUNNING"] == 0
+    from tuner.dashboard import data
+    from tuner.results import studies
+    assert [s["state"] for s in studies(sqlite_url)] == ["finished"]       # not "idle"
+    assert data.studies(sqlite_url)["state"].tolist() == ["finished"]
 
 
 def test_seed_defaults_enqueue_each_optimizer_at_its_pytorch_defaults(tmp_path, sqlite_url):

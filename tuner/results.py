@@ -7,6 +7,7 @@ storage read-only and never create tables.
 from __future__ import annotations
 
 import json
+import time
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -26,6 +27,19 @@ def _load(study: str, storage: str | None, *, read_only: bool = True) -> optuna.
         names = [s.study_name for s in optuna.get_all_study_summaries(store, include_best_trial=False)]
         known = f" (studies: {', '.join(map(repr, names))})" if names else " (no studies yet)"
         raise UnknownStudyError(f"no study named {study!r}{known}") from None
+
+
+def study_state(running: int, finished: int, budget: int | None,
+                deadline: float | None) -> str:
+    """``running`` while a trial runs; ``finished`` once ``finished`` (complete + pruned)
+    trials reach the ``budget`` or the study's time limit (``deadline``, epoch seconds) has
+    passed; else ``idle`` (workers may join and go on)."""
+    if running:
+        return "running"
+    if (budget is not None and finished >= budget) or (deadline is not None
+                                                       and time.time() >= deadline):
+        return "finished"
+    return "idle"
 
 
 def is_diverged(trial: FrozenTrial) -> bool:
@@ -73,8 +87,8 @@ def studies(storage: str | None = None) -> list[dict]:
                 if t.datetime_complete or t.datetime_start]
         budget = study.user_attrs.get("n_trials")
         finished = counts["complete"] + counts["pruned"]
-        state = ("running" if counts["running"] else
-                 "finished" if budget is not None and finished >= budget else "idle")
+        state = study_state(counts["running"], finished, budget,
+                            study.user_attrs.get("deadline"))
         out.append({"study": study.study_name, "task": study.user_attrs.get("task"),
                     "metric": study.user_attrs.get("metric"),
                     "direction": study.direction.name.lower(), "state": state,
