@@ -21,7 +21,7 @@ import sqlalchemy
 
 from tuner import tables
 from tuner.results import retrained_summary, study_state
-from tuner.service.retrain import ATTR as RETRAIN_ATTR
+from tuner.service.retrain import ATTR as RETRAIN_ATTR, rank_key
 from tuner.tasks import SURFACES
 
 STUDY_COLUMNS = ["study", "task", "metric", "direction", "state", "n_trials", "finished",
@@ -55,8 +55,8 @@ def _engine(url: str, engine: sqlalchemy.Engine | None) -> Iterator[sqlalchemy.E
 def studies(url: str, *, engine: sqlalchemy.Engine | None = None) -> pd.DataFrame:
     """Every study, one row each (:data:`STUDY_COLUMNS`): task, metric, direction, state
     (:func:`tuner.results.study_state`: ``running``, ``finished`` once complete + pruned reach
-    the budget ``n_trials`` or the time limit has passed, else ``idle``), trial counts, best value and last update (UTC). An empty
-    database gives an empty frame with those columns."""
+    the budget ``n_trials`` or the time limit has passed, else ``idle``), trial counts, best
+    value and last update (UTC). An empty database gives an empty frame with those columns."""
     with _engine(url, engine) as eng:
         rows = tables.study_list(eng)
     out = []
@@ -301,24 +301,21 @@ def retrained(info: dict, ranked: pd.DataFrame, *, engine: sqlalchemy.Engine | N
     """:func:`tuner.results.retrained` of the study ``info`` describes, from its stored
     ``retrain`` record and ``ranked`` (:func:`dashboard.stats.ranked_complete` of its trials):
     None without a record, or when the record's candidates are no longer the top trials
-    (ranked as :func:`tuner.service.retrain.top_trials` does: value, then final validation
-    loss, then number; only the curves of the trials tied at the boundary are read)."""
+    (:func:`tuner.service.retrain.rank_key` order; only the curves of the trials down to the
+    last one tied with the record's last candidate are read)."""
     record = info.get("retrain")
     if not record:
         return None
     count = len(record["candidates"])
     if len(ranked) < count:
         return None
-    boundary = ranked["value"].iloc[count - 1]
-    sign = -1 if info["direction"] == "maximize" else 1
-    pool = ranked[sign * ranked["value"] <= sign * boundary]
+    pool = ranked[ranked["value"].isin(ranked["value"].iloc[:count])]   # ranked: best first
     with _engine(url, engine) as eng:
         finals = curves(url, info["study_id"], pool["number"], engine=eng) \
             .groupby("number")["val_loss"].last()
-        top = sorted(pool["number"].astype(int), key=lambda n: (
-            sign * float(pool.loc[pool["number"] == n, "value"].iloc[0]),
-            _finite(finals.get(n)) if _finite(finals.get(n)) is not None else math.inf, n))
-        if top[:count] != record["candidates"]:
+        top = sorted(pool[["value", "number"]].itertuples(index=False), key=lambda t: rank_key(
+            t.value, _finite(finals.get(t.number)), t.number, info["direction"]))
+        if [int(t.number) for t in top[:count]] != record["candidates"]:
             return None
         chosen = record["chosen"]
         params = trial_params(url, info["study_id"], chosen, engine=eng)

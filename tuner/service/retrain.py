@@ -42,14 +42,21 @@ def fresh_seeds(study_seed: int, n: int) -> list[int]:
     return [study_seed + FRESH_SEED_OFFSET + i for i in range(n)]
 
 
-def top_trials(study: optuna.Study, k: int) -> list[FrozenTrial]:
-    """The ``k`` best complete trials by value, ties broken by the lower final validation loss,
-    then the earlier trial."""
-    sign = -1 if study.direction.name == "MAXIMIZE" else 1
+def rank_key(value: float, final_val_loss: float | None, number: int, direction: str) -> tuple:
+    """A complete trial's place in :func:`top_trials`' order: its value (best first for
+    ``direction``, "maximize" or "minimize"), then the lower final validation loss (a missing
+    or non-finite one last), then the earlier trial."""
+    sign = -1 if direction.lower() == "maximize" else 1
+    loss = final_val_loss if final_val_loss is not None and math.isfinite(final_val_loss) \
+        else math.inf
+    return sign * value, loss, number
 
+
+def top_trials(study: optuna.Study, k: int) -> list[FrozenTrial]:
+    """The ``k`` best complete trials in :func:`rank_key` order."""
     def key(t: FrozenTrial):
-        val_loss = (t.user_attrs.get("curve") or {}).get("val_loss") or [math.inf]
-        return sign * t.value, val_loss[-1], t.number
+        val_loss = (t.user_attrs.get("curve") or {}).get("val_loss") or [None]
+        return rank_key(t.value, val_loss[-1], t.number, study.direction.name)
 
     complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
     return sorted(complete, key=key)[:k]

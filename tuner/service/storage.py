@@ -405,11 +405,6 @@ def open_storage(url: str | None = None, *, heartbeat_interval: int | None = Non
                 if attempt + 1 == CREATE_ATTEMPTS or not _lost_creation_race(e):
                     raise
                 time.sleep(0.2 * (attempt + 1))
-        if read_only:          # Optuna connects on first use then, and wraps what fails there
-            with storage.engine.connect() as conn:
-                if not sqlalchemy.inspect(conn).has_table("studies"):
-                    raise StorageError(f"the database at {mask_url(url)} holds no studies yet "
-                                       "(no Optuna tables)")
     except (sqlalchemy.exc.DatabaseError, optuna.exceptions.StorageInternalError) as error:
         e = error.__cause__ if isinstance(error, optuna.exceptions.StorageInternalError) else error
         if not isinstance(e, sqlalchemy.exc.DatabaseError):   # unreachable, refused, no database
