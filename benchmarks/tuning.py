@@ -42,6 +42,7 @@ repository root::
     .venv/bin/python benchmarks/tuning.py --part profile   # where a trial's time goes
     .venv/bin/python benchmarks/tuning.py --part a-seeds   # (a)'s scikit-learn search, 5 seeds
     .venv/bin/python benchmarks/tuning.py --part a-protocol   # the same against tuner's core
+    .venv/bin/python benchmarks/tuning.py --part a-models --seeds 20   # the two MLPs alone
 """
 
 from __future__ import annotations
@@ -230,15 +231,21 @@ def stopwatch():
 A_TRIALS, A_EPOCHS, A_FOLDS, A_JOBS = 40, 50, 3, 2
 
 
+def sklearn_mlp(seed: int, **params) -> MLPClassifier:
+    """(a)'s scikit-learn estimator: the 64 → 128 → 10 network, no L2, (a)'s batch and epochs,
+    scikit-learn's defaults otherwise; ``params`` as a candidate of :func:`sklearn_space`."""
+    return MLPClassifier(hidden_layer_sizes=(HIDDEN,), activation="relu", alpha=0.0,
+                         batch_size=BATCH, max_iter=A_EPOCHS, shuffle=True,
+                         random_state=seed).set_params(**params)
+
+
 def run_sklearn_search(data, seed: int = SEED) -> dict:
     """RandomizedSearchCV over MLPClassifier on train+validation (the data tuner sees), refit,
     scored on the test split; ``seed`` seeds the search and the estimator. A fresh joblib pool
     each time (as in a fresh session)."""
     X = np.vstack([data.X_train, data.X_val])
     y = np.concatenate([data.y_train, data.y_val])
-    estimator = MLPClassifier(hidden_layer_sizes=(HIDDEN,), activation="relu", alpha=0.0,
-                              batch_size=BATCH, max_iter=A_EPOCHS, shuffle=True, random_state=seed)
-    search = RandomizedSearchCV(estimator, sklearn_space(), n_iter=A_TRIALS, cv=A_FOLDS,
+    search = RandomizedSearchCV(sklearn_mlp(seed), sklearn_space(), n_iter=A_TRIALS, cv=A_FOLDS,
                                 n_jobs=A_JOBS, random_state=seed, error_score=np.nan)
     get_reusable_executor().shutdown(wait=True)
     with warnings.catch_warnings():
@@ -295,9 +302,7 @@ def final_model_data_check(data, sklearn_params: dict, tuner_best: dict) -> tupl
     only, and tuner's best configuration trained by ``tuner.train.train`` on training +
     validation (what scikit-learn's refit sees; the plateau schedule then watches an in-sample
     loss). Separates the configuration each search found from the data its final model saw."""
-    estimator = MLPClassifier(hidden_layer_sizes=(HIDDEN,), activation="relu", alpha=0.0,
-                              batch_size=BATCH, max_iter=A_EPOCHS, shuffle=True,
-                              random_state=SEED).set_params(**sklearn_params)
+    estimator = sklearn_mlp(SEED, **sklearn_params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(data.X_train, data.y_train)
@@ -479,6 +484,51 @@ def part_a_protocol(seeds: int) -> None:
         done = [t for t in tests if t is not None]
         print(f"| {name} | " + ", ".join("diverged" if t is None else f"{t:.4f}" for t in tests)
               + f" | {med(done):.4f} |")
+    print()
+
+
+A_MODELS = (                      # candidates of sklearn_space: the search's usual winners
+    {"solver": "adam", "learning_rate_init": 1e-3},
+    {"solver": "adam", "learning_rate_init": 3e-3},
+    {"solver": "adam", "learning_rate_init": 5e-3},
+    {"solver": "sgd", "learning_rate_init": 1e-2, "momentum": 0.9, "nesterovs_momentum": False,
+     "learning_rate": "constant"},
+    {"solver": "sgd", "learning_rate_init": 3e-2, "momentum": 0.9, "nesterovs_momentum": True,
+     "learning_rate": "constant"},
+)
+
+
+def part_a_models(seeds: int) -> None:
+    """Is one of the two MLPs better on (a)'s test split? Each configuration of ``A_MODELS``
+    trained by scikit-learn's ``MLPClassifier`` and by tuner's core on the same 1437 training +
+    validation rows, seeds 0 … ``seeds`` − 1 (the estimator's, and tuner's initialisation and
+    shuffle): the mean and standard deviation of the test accuracy, and the mean paired
+    difference with its standard error. Untimed."""
+    print(f"(a) the two MLPs on the same configurations, {seeds} seeds each; "
+          f"load {load_average()}", flush=True)
+    data = load_task("digits", seed=SEED)
+    X = np.vstack([data.X_train, data.X_val])
+    y = np.concatenate([data.y_train, data.y_val])
+    print("\n| configuration | scikit-learn mean ± sd | tuner mean ± sd | tuner − scikit-learn "
+          "± s.e. |\n|---|---:|---:|---:|")
+    for params in A_MODELS:
+        sk, tu = [], []
+        for seed in range(seeds):
+            estimator = sklearn_mlp(seed, **params)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                estimator.fit(X, y)
+            sk.append(estimator.score(data.X_test, data.y_test))
+            model, history = fit_tuner(sklearn_config(params), (X, y), data.validation, seed,
+                                       "pytorch")
+            tu.append(math.nan if history.diverged
+                      else float(np.mean(model.predict(data.X_test) == data.y_test)))
+        sk, tu = np.array(sk), np.array(tu)
+        diff = tu - sk
+        name = ", ".join(f"{k}={v}" for k, v in params.items())
+        print(f"| {name} | {sk.mean():.4f} ± {sk.std(ddof=1):.4f} | {np.mean(tu):.4f} ± "
+              f"{np.std(tu, ddof=1):.4f} | {diff.mean():+.4f} ± "
+              f"{diff.std(ddof=1) / math.sqrt(seeds):.4f} |", flush=True)
     print()
 
 
@@ -1119,14 +1169,17 @@ def main(argv: list[str] | None = None) -> None:
         return training_process(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", nargs="+",
-                        choices=["a", "b", "c", "profile", "a-seeds", "a-protocol"],
+                        choices=["a", "b", "c", "profile", "a-seeds", "a-protocol",
+                                 "a-models"],
                         default=["a", "b", "c"], help="which parts (profile: where tuner's and "
                         "plain Optuna's trials spend their time at trials 900–1000; a-seeds: "
                         "(a)'s scikit-learn search over --seeds seeds; a-protocol: tuner's "
                         "core under scikit-learn's protocol and tuner's on the same "
-                        "candidates, --seeds seeds; none of these three run by default)")
+                        "candidates, --seeds seeds; a-models: scikit-learn's MLP and tuner's core on "
+                        "the same configurations, --seeds seeds; none of these four run by "
+                        "default)")
     parser.add_argument("--seeds", type=int, default=5,
-                        help="seeds of --part a-seeds and a-protocol (default 5)")
+                        help="seeds of --part a-seeds, a-protocol and a-models (default 5)")
     parser.add_argument("--quick", action="store_true",
                         help="200 trials in (b), one repeat of (a) and one pair in (c)")
     parser.add_argument("--trials", type=int, help="trials of the (b) studies (default 1000)")
@@ -1161,6 +1214,8 @@ def main(argv: list[str] | None = None) -> None:
             part_a_seeds(args.seeds)
         if "a-protocol" in args.part:
             part_a_protocol(args.seeds)
+        if "a-models" in args.part:
+            part_a_models(args.seeds)
         print(f"load average at end {load_average()}; {time.perf_counter() - started:.0f} s in all")
         print("\n| target | measured | |\n|---|---|---|")
         for name, value, ok in results:
