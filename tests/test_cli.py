@@ -202,6 +202,15 @@ def test_wrong_credentials_exit_3_without_the_password(tmp_path, postgres_server
     assert (result.stdout + result.stderr).count("WrongPass123") == 0
 
 
+def test_the_password_is_masked_but_not_inside_the_host_it_happens_to_match():
+    """Masking "127" inside "127.0.0.1" would give the password away by elimination."""
+    from tuner.service.storage import unreachable_message
+    error = Exception('connection to server at "127.0.0.1", port 9 failed: 127 refused')
+    line = unreachable_message("postgresql://someone:127@127.0.0.1:9/tuner", error)
+    assert line == ("cannot connect to the database at 127.0.0.1:9 as user 'someone': "
+                    'connection to server at "127.0.0.1", port 9 failed: *** refused')
+
+
 def test_hostile_study_names_are_kept_exactly_or_refused_in_one_line(tmp_path, sqlite_url):
     """Each accepted name round-trips exactly through ``tuner worker``, ``tuner studies
     --format json`` and ``tuner best --format json``; each refused one gets exit 2 and one line

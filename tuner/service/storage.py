@@ -443,13 +443,29 @@ def _missing_table(error: Exception) -> bool:
     return "no such table" in text or "does not exist" in text and "relation" in text
 
 
+def _without_password(text: str, password: str, *, public) -> str:
+    """``text`` with each whole-word occurrence of ``password`` replaced by ``***``, except
+    inside the URL's ``public`` parts (host, user, database, port), which the message names
+    anyway: masking "127" inside "127.0.0.1" would give the password away by elimination."""
+    shown = [range(m.start(), m.end()) for part in public if part
+             for m in re.finditer(re.escape(part), text)]
+    pieces, last = [], 0
+    for m in re.finditer(rf"(?<!\w){re.escape(password)}(?!\w)", text):
+        if not any(m.start() in span and m.end() - 1 in span for span in shown):
+            pieces += [text[last:m.start()], "***"]
+            last = m.end()
+    return "".join(pieces) + text[last:]
+
+
 def unreachable_message(url: str, error: Exception) -> str:
     """One line naming where the database was expected and why it failed, never the password."""
     parsed = make_url(url)
     cause = str(getattr(error, "orig", error) or error).strip().splitlines()
     reason = cause[0] if cause else type(error).__name__
-    if parsed.password:      # the driver may quote it; a whole-word match leaves "expired" alone
-        reason = re.sub(rf"(?<!\w){re.escape(str(parsed.password))}(?!\w)", "***", reason)
+    if parsed.password:
+        reason = _without_password(reason, str(parsed.password),
+                                   public=(parsed.host, parsed.username, parsed.database,
+                                           str(parsed.port or "")))
     if parsed.get_backend_name() == "sqlite":
         return f"cannot open the SQLite database {parsed.database!r}: {reason}"
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
