@@ -81,19 +81,23 @@ def train(model, optimizer, data, *, epochs: int, batch_size: int = 32, schedule
     Each epoch runs minibatches over a fresh permutation of the training indices (drawn from
     ``numpy.random.default_rng(seed)``), evaluates the validation split, steps the schedule
     (``ReduceLROnPlateau`` is fed the validation loss) and calls ``on_epoch(record)``; a true
-    return value stops the run after that epoch. ``data`` provides ``batches(rng, batch_size)``
-    and ``validation``; ``model`` provides ``loss_and_grads``, ``forward`` and ``loss``.
+    return value stops the run after that epoch. ``data`` provides ``batches(rng, batch_size)``,
+    ``start`` and ``validation``; ``model`` provides ``loss_and_grads``, ``forward`` and
+    ``loss``.
 
     Divergence is a result, not an exception: a non-finite batch loss, or one above
-    ``divergence_factor`` × the first batch's loss (when that is positive), checked every
-    batch, or a non-finite validation loss, ends the run with ``history.diverged`` set and the
-    epoch it happened in. The same seed, model and data give the same numbers bit for bit.
+    ``divergence_factor`` × the starting loss (the initial model's loss on ``data.start``, when
+    that is positive), checked every batch, or a non-finite validation loss, ends the run with
+    ``history.diverged`` set and the epoch it happened in. The same seed, model and data give
+    the same numbers bit for bit.
     """
     if metric not in METRICS:
         raise ValueError(f"Invalid metric value: {metric!r} (allowed: {', '.join(METRICS)})")
     rng = np.random.default_rng(seed)
     history = History(metric=metric)
-    limit = math.inf
+    with np.errstate(all="ignore"):              # a non-finite start only loses the bound
+        start = model.loss(model.forward(data.start[0]), data.start[1])
+    limit = divergence_factor * start if start > 0 else math.inf
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         lr = optimizer.lr
@@ -103,8 +107,6 @@ def train(model, optimizer, data, *, epochs: int, batch_size: int = 32, schedule
             if not loss <= limit:                    # also catches NaN
                 history.diverged, history.diverged_epoch = True, epoch
                 return history
-            if limit == math.inf and loss > 0:
-                limit = divergence_factor * loss
             optimizer.step(grads)
             n = 1 if y is None else len(y)
             total += loss * n

@@ -10,6 +10,9 @@ import importlib
 import numpy as np
 
 
+START_ROWS = 1024
+
+
 @dataclass(eq=False)
 class Splits:
     """Train, validation and test arrays of one task, standardised with training statistics.
@@ -37,6 +40,12 @@ class Splits:
         if self.kind == "classification":
             return int(max(self.y_train.max(), self.y_val.max(), self.y_test.max())) + 1
         return 1 if self.y_train.ndim == 1 else self.y_train.shape[1]
+
+    @property
+    def start(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training rows the starting loss is measured on: the first ``START_ROWS`` (the
+        split is shuffled), enough that one unlucky sample does not set the scale."""
+        return self.X_train[:START_ROWS], self.y_train[:START_ROWS]
 
     @property
     def validation(self) -> tuple[np.ndarray, np.ndarray]:

@@ -106,6 +106,7 @@ class SurfaceTask:
     kind: str = "surface"
     metric: str = "loss"
 
+    start = (None, None)              # the starting loss: the surface at its start point
     validation = (None, None)
     test = (None, None)
 
