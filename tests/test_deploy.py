@@ -373,6 +373,25 @@ WRITES = {
 }
 
 
+def test_tuners_engines_keep_the_roles_timeouts(scaled, postgres_server):
+    """tuner passes statement_timeout at connection time (PgBouncer drops role settings with
+    the startup options it ignores): the dashboard's engine the dashboard role's 30 s, not the
+    workers' 60 s, which used to override it."""
+    import sqlalchemy
+    from tuner.service.storage import engine_kwargs
+    from tuner.tables import create_engine
+
+    def url(role):
+        return (f"postgresql+psycopg://{role}:{PASSWORDS[role.upper() + '_PASSWORD']}"
+                f"@127.0.0.1:{postgres_server.port}/tuner")
+    workers = url("tuner_worker")
+    for engine, expected in ((create_engine(url("tuner_dashboard")), "30s"),
+                             (sqlalchemy.create_engine(workers, **engine_kwargs(workers)), "1min")):
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == expected
+        engine.dispose()
+
+
 def test_the_dashboard_role_cannot_write_even_out_of_read_only_mode(scaled, postgres_server):
     with psycopg.connect(host="127.0.0.1", port=postgres_server.port, dbname="tuner",
                          user="tuner_dashboard", password=PASSWORDS["TUNER_DASHBOARD_PASSWORD"],

@@ -39,6 +39,7 @@ DEFAULT_STORAGE = "sqlite:///tuner.db"
 SQLITE_BUSY_TIMEOUT = 60.0      # seconds a writer waits for the lock
 CONNECT_TIMEOUT = 5             # seconds to reach a database server
 STATEMENT_TIMEOUT_MS = 60_000   # PostgreSQL statement_timeout for workers
+READ_TIMEOUT_MS = 30_000        # and for read-only engines (the dashboard's)
 CREATE_ATTEMPTS = 8             # tries to create or find Optuna's tables
 
 
@@ -104,9 +105,10 @@ def engine_kwargs(url: str, *, read_only: bool = False) -> dict:
         return {"creator": connect, **({"poolclass": NullPool} if read_only else {})}
     kwargs: dict = {"pool_pre_ping": True, "pool_size": 2, "max_overflow": 0, "pool_timeout": 60}
     if parsed.get_backend_name() == "postgresql":
-        options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
         if read_only:
-            options += " -c default_transaction_read_only=on"
+            options = f"-c statement_timeout={READ_TIMEOUT_MS} -c default_transaction_read_only=on"
+        else:
+            options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, "options": options}
     return kwargs
 
