@@ -530,3 +530,26 @@ def test_eight_postgresql_workers_run_800_trials_beside_a_reading_dashboard(post
     print(f"\n8 workers, {finished(counts)} trials in {seconds:.1f} s "
           f"({finished(counts) / seconds:.1f}/s), {len(seen)} dashboard reads, "
           f"peak {peak[0]} connections")
+
+
+def test_a_pruning_snapshot_the_database_does_not_refresh_keeps_its_trials(tmp_path):
+    """A long trial's median pruner refreshes its view of the study every ``max_age`` seconds;
+    a database hiccup then used to fail the trial (and stop its worker). Now the pruner goes on
+    with the trials it has and refreshes them at the next chance."""
+    from tuner.service.pruning import SnapshotStudy
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    study.add_trial(optuna.trial.create_trial(value=1.0))
+    snapshot = SnapshotStudy(study, study.get_trials(), max_age=0.0)
+    study.add_trial(optuna.trial.create_trial(value=2.0))
+    read, outages = study.get_trials, [1]
+
+    def hiccup(**kwargs):
+        if outages and outages.pop():
+            raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("server closed"))
+        return read(**kwargs)
+    study.get_trials = hiccup
+    assert [t.value for t in snapshot.get_trials()] == [1.0]          # kept, no error
+    assert [t.value for t in snapshot.get_trials()] == [1.0, 2.0]     # refreshed
+    study.get_trials = lambda **kw: 1 / 0                             # not an outage: raised
+    with pytest.raises(ZeroDivisionError):
+        snapshot.get_trials()

@@ -3,9 +3,9 @@
 Optuna's median and percentile pruners read the study's trials at every ``should_prune`` (one
 query a trial-epoch). tuner hands them a :class:`SnapshotStudy`: the study's direction and
 storage as they are, its trials as read once when the trial started (refreshed every
-``max_age`` seconds for long trials), and the running trial with the intermediate values this
-process holds. The decision is the pruner's own; it only sees other trials that finished before
-the last refresh. Successive halving and Hyperband are asked the ordinary way: successive
+``max_age`` seconds for long trials; a refresh the database does not answer keeps the snapshot
+it has), and the running trial with the intermediate values this process holds. The decision is
+the pruner's own; it only sees other trials that finished before the last refresh. Successive halving and Hyperband are asked the ordinary way: successive
 halving keeps each trial's rungs in the trial's stored system attributes, reading them to know
 which rung the trial is at and writing one as the trial passes it, and Hyperband builds bracket
 studies of its own.
@@ -13,10 +13,15 @@ studies of its own.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
+
+from .retry import is_outage, root_cause
+
+log = logging.getLogger("tuner.worker")
 
 SNAPSHOT_PRUNERS = (optuna.pruners.PercentilePruner,
                     optuna.pruners.NopPruner)   # MedianPruner is a PercentilePruner
@@ -33,7 +38,14 @@ class SnapshotStudy:
 
     def get_trials(self, deepcopy: bool = True, states=None) -> list[FrozenTrial]:
         if time.monotonic() - self._taken > self._max_age:
-            self._trials, self._taken = self._study.get_trials(deepcopy=False), time.monotonic()
+            try:
+                self._trials = self._study.get_trials(deepcopy=False)
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                log.info("pruning on trials read %.0f s ago: the database did not answer (%s)",
+                         time.monotonic() - self._taken, root_cause(error))
+            self._taken = time.monotonic()      # a failed refresh is tried again a max_age later
         return [t for t in self._trials if states is None or t.state in states]
 
 
