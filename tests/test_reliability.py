@@ -295,6 +295,24 @@ def test_workers_survive_a_postgresql_restart_and_a_5_second_stop(tmp_path, post
             assert any(r.system_attrs.get("failed_trial") == t.number for r in study.trials)
 
 
+def test_a_launch_rides_out_a_5_second_postgresql_stop(tmp_path, postgres_server, postgres_url):
+    """``tuner launch`` reads the study once a second for its progress line: a read during the
+    stop used to end it with a traceback, its workers left running as orphans."""
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=8,
+                      epochs=600, lr="[1e-3, 1e-2]", study_extra='pruner = "none"')
+    launch = start_tuner("launch", spec, "--workers", "2", "--retrain-seeds", "0", "--storage",
+                         postgres_url)
+    wait_for(lambda: states("cheap", postgres_url)["RUNNING"] == 2, 60, "two running trials")
+    postgres_server.ctl("stop", "-m", "fast")
+    time.sleep(5)
+    postgres_server.ctl("start")
+    out, err = launch.communicate(timeout=300)
+    assert launch.returncode == 0 and "Traceback" not in err, err
+    counts = states("cheap", postgres_url)
+    assert 8 <= finished(counts) <= 9 and counts["RUNNING"] == 0 and counts["WAITING"] == 0
+    assert "cheap" in out                                      # the best configuration printed
+
+
 def test_workers_ride_out_a_20_second_postgresql_freeze(tmp_path, postgres_server, postgres_url):
     """Every PostgreSQL process frozen for 20 s (SIGSTOP, then SIGCONT) while workers are
     mid-trial, one of them killed just before: the others neither crash nor hang, the killed

@@ -16,6 +16,7 @@ from optuna.trial import TrialState
 from ..errors import RunError
 from .problem import load_problem
 from .retrain import TOP, retrain_top
+from .retry import is_outage
 from .spec import Spec
 from .storage import open_storage, resolve_url
 from .study import open_study
@@ -78,21 +79,38 @@ def launch(spec: Spec, *, workers: int = 1, storage: str | None = None,
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     live = progress and out.isatty()
     shown = None
+
+    def progress_now() -> str | None:
+        """The progress line, or None while the database does not answer (the workers ride
+        the outage out, or exit 3 after their retry ceiling)."""
+        try:
+            return progress_line(study, started)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            return None
+
     try:
         while any(p.poll() is None for p in procs):
-            if progress:
-                line = progress_line(study, started)
+            line = progress_now() if progress else None
+            if line is not None:
                 if live:                       # redraw in place
                     print("\r\x1b[K" + line, end="", file=out, flush=True)
                 elif line.split("·")[0] != shown:   # a log: a line when the counts change
                     print(line, file=out, flush=True)
                     shown = line.split("·")[0]
             time.sleep(1.0)
-        if progress:
-            print(("\r\x1b[K" if live else "") + progress_line(study, started), file=out, flush=True)
+        line = progress_now() if progress else None
+        if line is not None:
+            print(("\r\x1b[K" if live else "") + line, file=out, flush=True)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        left = [p for p in procs if p.poll() is None]   # an error here: no orphaned workers
+        for p in left:
+            p.send_signal(signal.SIGTERM)
+        for p in left:
+            p.wait()
     if interrupted:
         raise KeyboardInterrupt
     failed = [p.returncode for p in procs if p.returncode != 0]
