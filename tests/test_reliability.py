@@ -156,7 +156,7 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_pat
     tuner("worker", spec, "--storage", sqlite_url, "--n-trials", 2, check=True)
     orphan = optuna.load_study(study_name="cheap", storage=sqlite_url).ask()   # as it left it
     started = time.monotonic()
-    result = tuner("worker", spec, "--storage", sqlite_url, timeout=60)
+    result = tuner("worker", spec, "--storage", sqlite_url, "--n-trials", 3, timeout=60)
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 40     # grace period + start-up, not "for ever"
     trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
@@ -230,7 +230,7 @@ def test_a_janitor_killed_between_failing_a_trial_and_queueing_it_loses_no_retry
     counts = states("cheap", storage_url)
     assert counts["RUNNING"] == 1 and counts["FAIL"] == 0 and counts["WAITING"] == 0
     assert retries_of(storage_url, orphan) == []
-    result = tuner("worker", spec, "--storage", storage_url, timeout=120)
+    result = tuner("worker", spec, "--storage", storage_url, "--n-trials", 3, timeout=120)
     assert result.returncode == 0, result.stderr
     study = optuna.load_study(study_name="cheap", storage=storage_url)
     assert study.trials[orphan].state.name == "FAIL"
@@ -266,6 +266,29 @@ def test_a_worker_killed_while_queueing_its_interrupted_trial_loses_no_retry(tmp
     assert [(t.state.name, retried(t)) for t in retries_of(storage_url, 0)] == [("COMPLETE", [0])]
     counts = states("cheap", storage_url)
     assert counts["RUNNING"] == 0 and counts["WAITING"] == 0
+
+
+def test_an_interrupted_trial_is_queued_again_whatever_max_retry_allows_failures(tmp_path,
+                                                                                sqlite_url):
+    """A trial its worker gave back on SIGTERM did not fail: with ``max_retry = 0`` it used to
+    be dropped (Optuna's retry callback counted the interruption as a failure) while the worker
+    logged "queued again"; interrupted twice, it now runs a third time and completes."""
+    spec = write_spec(tmp_path, task="digits", model="mlp", hidden="[64]", n_trials=1,
+                      epochs=1500, lr="[1e-3, 1e-2]",
+                      study_extra='pruner = "none"\nmax_retry = 0')
+    for attempt in range(2):
+        worker = start_tuner("--log-level", "INFO", "worker", spec, "--storage", sqlite_url)
+        wait_for(lambda: beating(sqlite_url) == 1, 60, "a running trial with a heartbeat")
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0 and "interrupted and queued again" in err, err
+        counts = states("cheap", sqlite_url)
+        assert counts["WAITING"] == 1 and counts["FAIL"] == attempt + 1, counts
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL", "COMPLETE"]
+    assert retried(trials[2]) == [0, 1] and trials[2].system_attrs["interrupted"] == [0, 1]
+    assert trials[2].system_attrs["failed_trial"] == 0
 
 
 def test_workers_survive_a_postgresql_restart_and_a_5_second_stop(tmp_path, postgres_server,

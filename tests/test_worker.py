@@ -207,6 +207,29 @@ def test_seed_defaults_enqueue_each_optimizer_at_its_pytorch_defaults(tmp_path, 
     assert trials[1].user_attrs["config"]["optimizer_args"]["momentum"] == 0.9
 
 
+def test_seed_defaults_beyond_the_budget_are_not_queued_nor_run(tmp_path, sqlite_url):
+    """Three optimizers' defaults and a budget of one: one trial (queued trials ran whatever
+    the budget: three finished, where one worker may finish exactly the budget)."""
+    spec = write_spec(tmp_path, n_trials=1, lr="[1e-4, 1.0]", study_extra="seed_defaults = true")
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    assert [(t.state.name, t.params["optimizer"]) for t in trials] == [("COMPLETE", "sgd")]
+
+
+def test_queued_trials_run_only_within_the_budget(tmp_path, sqlite_url):
+    """A trial queued in a study whose budget is met waits for a larger budget."""
+    spec = write_spec(tmp_path, n_trials=2)
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    study = optuna.load_study(study_name="cheap", storage=sqlite_url)
+    study.enqueue_trial({"optimizer": "adam", "lr": 0.01})
+    tuner("worker", spec, "--storage", sqlite_url, check=True)
+    assert states("cheap", sqlite_url)["WAITING"] == 1 and len(study.trials) == 3
+    tuner("worker", spec, "--storage", sqlite_url, "--n-trials", 3, check=True)
+    trials = optuna.load_study(study_name="cheap", storage=sqlite_url).trials
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 3
+    assert trials[2].params["optimizer"] == "adam" and trials[2].params["lr"] == 0.01
+
+
 @pytest.mark.parametrize("sampler", ["random", "tpe"])
 def test_workers_seeded_alike_draw_different_configurations(tmp_path, sqlite_url, sampler):
     spec = write_spec(tmp_path, n_trials=16, epochs=2, study_extra=f'sampler = "{sampler}"')
@@ -357,7 +380,7 @@ def test_a_retry_starts_without_the_failed_attempts_record(tmp_path, sqlite_url)
         conn.execute(sqlalchemy.text("UPDATE trial_heartbeats SET heartbeat = :past"),
                      {"past": datetime(2000, 1, 1)})
     storage.engine.dispose()
-    worker = Worker(load_spec(spec), sqlite_url)
+    worker = Worker(load_spec(spec), sqlite_url, n_trials=2)       # the retry within it
     worker.fail_stale_trials()
     [retry] = [t for t in optuna.load_study(study_name="cheap", storage=sqlite_url).trials
                if t.state.name == "WAITING"]

@@ -18,7 +18,9 @@ def open_study(storage, problem: Problem, *, n_trials: int | None = None,
 
     The study stores ``spec`` (JSON), ``spec_hash``, ``n_trials`` (the study-wide budget),
     ``timeout`` and ``deadline`` in its user attributes; a spec whose hash differs is refused
-    (exit 2). ``n_trials``/``timeout`` given here replace the stored budget and time limit.
+    (exit 2). ``n_trials``/``timeout`` given here replace the stored budget and time limit
+    (a new ``timeout`` counts from now). With ``seed_defaults`` a new study queues its
+    optimizers' default trials first, as many as the budget allows.
     """
     spec = problem.spec
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -32,15 +34,15 @@ def open_study(storage, problem: Problem, *, n_trials: int | None = None,
         raise UsageError(f"{spec.source}: study {spec.name!r} already exists with a different "
                          f"spec (hash {stored[:12]}, this spec {spec.hash[:12]}); give the study "
                          f"another name, or delete it first: tuner delete {spec.name!r}")
+    budget = n_trials if n_trials is not None else attrs.get("n_trials", spec["study.n_trials"])
     if stored is None:
         study.set_user_attr("spec", json.dumps(spec.to_json()))
         study.set_user_attr("spec_hash", spec.hash)
         study.set_user_attr("task", spec["study.task"])
         study.set_user_attr("metric", problem.metric)
-        if spec["study.seed_defaults"]:
-            for params in spec.space.default_trials():
+        if spec["study.seed_defaults"]:         # no more than the budget runs
+            for params in spec.space.default_trials()[:budget]:
                 study.enqueue_trial(params, skip_if_exists=True)
-    budget = n_trials if n_trials is not None else attrs.get("n_trials", spec["study.n_trials"])
     if attrs.get("n_trials") != budget:
         study.set_user_attr("n_trials", budget)
     limit = timeout if timeout is not None else attrs.get("timeout", spec["study.timeout"])

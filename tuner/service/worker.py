@@ -4,15 +4,16 @@ Optuna's RDB storage is the only coordination between workers, on one machine or
 worker asks the storage for the next trial (a re-queued one first), trains it with a heartbeat,
 and tells the result. A worker stops asking once finished trials (complete + pruned) plus
 running ones reach the budget (or, with the grid sampler, every point of the grid is taken),
-waits while other workers' trials are still running (one may die and be re-queued), and exits
-when no trial is RUNNING or WAITING then. A trial that raises (an error of the code, not of
+waits while other workers' trials are still running (one may die and be re-queued within the
+budget), and exits when none is RUNNING then. A queued (WAITING) trial runs only within the
+budget too, so finished trials exceed it by at most the workers' count − 1; one left queued
+then runs when the budget is raised. A trial that raises (an error of the code, not of
 the spec: specs and data are checked before a worker starts) is told FAIL and stops its worker
 with exit 1, as ``study.optimize`` does: workers never fail trial after trial.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import signal
 import threading
@@ -134,7 +135,7 @@ class Worker:
                     if not running:
                         reason = "time limit reached"
                         break
-                elif waiting or (finished + running < budget and not grid_done):
+                elif finished + running < budget and (waiting or not grid_done):
                     trial, asked = self.ask(), True
                     trials = self.retry(self.study.get_trials, deepcopy=False)   # the same read
                 elif not running:
@@ -219,7 +220,8 @@ class Worker:
             except Exception as e:
                 state, self.failure = TrialState.FAIL, e
                 log.exception("trial %d failed", trial.number)
-        interrupted = state == TrialState.FAIL and self.objective.stop_requested
+        interrupted = (state == TrialState.FAIL and self.objective.stop_requested
+                       and self.failure is None)
         try:
             self.retry(self.finish, trial, value, state, requeue=interrupted)
         except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as e:
@@ -247,30 +249,39 @@ class Worker:
                 write_trial_record(self.reads, *self.objective.record)
             _tell_with_warning(self.study, trial, value, state)
             if requeue:
-                self.requeue(trial._trial_id)
+                self.requeue(trial._trial_id, interrupted=True)
 
     def discard(self, trial) -> TrialState:
         log.warning("trial %d was failed as stale while it ran (no heartbeat for the grace "
                     "period); its result is discarded and the trial runs again", trial.number)
         return TrialState.FAIL
 
-    def requeue(self, trial_id: int) -> None:
-        """Queue a failed trial again as the stale-trial retry does (Optuna's callback: its
-        parameters, ``failed_trial``, ``retry_history``, at most ``max_retry`` times), through
-        a throwaway study over the storage rather than the worker's study: the caller's
-        transaction may still roll back, and the worker's trial cache would keep the trial
-        created (the throwaway study's cache goes with it). Without the failed attempt's user
-        attributes (Optuna's callback copies them): its record — curve, epochs, metrics,
-        seed — is not the retry's, which writes its own when it runs."""
-        frozen = copy.copy(self.storage.get_trial(trial_id))
-        frozen.user_attrs = {}
+    def requeue(self, trial_id: int, *, interrupted: bool = False) -> None:
+        """Queue a failed trial again as Optuna's stale-trial retry does — its parameters and
+        system attributes, ``failed_trial`` (the first attempt) and ``retry_history`` (every
+        attempt) — and at most ``max_retry`` times for failures; a trial ``interrupted`` by a
+        stop request did not fail: it is listed in ``interrupted`` too, and always queued again
+        (Optuna's callback would count it as a failure, and drop it once ``max_retry`` is used
+        up). Written through a throwaway study over the storage rather than the worker's
+        study: the caller's transaction may still roll back, and the worker's trial cache would
+        keep the trial created (the throwaway study's cache goes with it). Without the failed
+        attempt's user attributes (Optuna's callback copies them): its record — curve, epochs,
+        metrics, seed — is not the retry's, which writes its own when it runs."""
+        frozen = self.storage.get_trial(trial_id)
+        attrs = {"failed_trial": frozen.number, "retry_history": [], "interrupted": [],
+                 **frozen.system_attrs}
+        attrs["retry_history"] = [*attrs["retry_history"], frozen.number]
+        if interrupted:
+            attrs["interrupted"] = [*attrs["interrupted"], frozen.number]
+        failures = len(attrs["retry_history"]) - len(attrs["interrupted"])
+        max_retry = self.problem.spec["study.max_retry"]
+        if not interrupted and failures > max_retry:
+            return
         study = optuna.Study(self.study.study_name, self.storage, sampler=self.study.sampler,
                              pruner=self.study.pruner)
-        callback = self.storage.get_heartbeat_stale_trial_callback()
-        if callback is not None:
-            callback(study, frozen)
-        else:
-            study.enqueue_trial(frozen.params)
+        study.add_trial(optuna.trial.create_trial(
+            state=TrialState.WAITING, params=frozen.params, distributions=frozen.distributions,
+            system_attrs=attrs))
 
 
 def run_worker(spec: Spec, storage: str | None = None, *, n_trials: int | None = None,
