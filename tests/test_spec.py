@@ -836,3 +836,17 @@ def test_target_and_kind_apply_to_the_users_data_only():
         f"my.toml: study.{key}: applies to your own data only, and 'iris' is a built-in task "
         "(allowed: leave it out)" for key in ("target", "kind")]
     assert parse_spec(minimal(task="data.csv", target="y", kind="regression")).name == "s"
+
+
+def test_a_grace_period_under_two_heartbeat_intervals_is_refused(tmp_path):
+    """Every janitor would fail other workers' healthy trials as stale."""
+    path = write(tmp_path, """
+[study]
+name = "beats"
+task = "iris"
+heartbeat_interval = 60
+grace_period = 90
+""")
+    assert problems(path) == [f"{path}: study.grace_period: 90 is under two heartbeat intervals "
+                              "(heartbeat_interval = 60): healthy trials would be failed as "
+                              "stale (allowed: at least 120)"]

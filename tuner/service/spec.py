@@ -99,8 +99,9 @@ SETTINGS: tuple[Setting, ...] = (
             f"is out of range (allowed: 0 to {MAX_SEED})"),
     Setting("study.n_trials", int, 50, "The study-wide trial budget: finished (complete or "
             "pruned) trials across all workers; --n-trials overrides it.", check=_at_least(1)),
-    Setting("study.timeout", (int, float), None, "Study-wide time limit in seconds: no trial "
-            "starts after it; --timeout overrides it.", check=_positive),
+    Setting("study.timeout", (int, float), None, "Study-wide time limit in seconds, from the "
+            "study's creation: no trial starts after it; --timeout sets a new one from now.",
+            check=_positive),
     Setting("study.trial_timeout", (int, float), None, "Per-trial time limit in seconds; a trial "
             "over it is pruned with reason timeout.", check=_positive),
     Setting("study.sampler", str, "tpe", "How trials are chosen.", choices=tuple(SAMPLERS)),
@@ -111,7 +112,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("study.heartbeat_interval", int, 10, "Seconds between a running trial's heartbeats.",
             check=_at_least(1)),
     Setting("study.grace_period", int, 30, "Seconds without a heartbeat after which a trial is "
-            "failed as stale and queued again.", check=_at_least(1)),
+            "failed as stale and queued again; at least 2 × heartbeat_interval.",
+            check=_at_least(1)),
     Setting("study.max_retry", int, 3, "How often a stale trial is queued again.",
             check=_at_least(0)),
     Setting("model.name", str, "auto", "auto: mlp for classification, regression for "
@@ -254,6 +256,13 @@ def parse_spec(raw: dict, source: str = "<spec>") -> Spec:
                                         for p in problems):
                 problem(f"study.{key}", f"applies to your own data only, and {task!r} is a "
                         "built-in task (allowed: leave it out)")
+    interval, grace = values["study.heartbeat_interval"], values["study.grace_period"]
+    said = any(p.startswith((f"{source}: study.heartbeat_interval: ",
+                             f"{source}: study.grace_period: ")) for p in problems)
+    if not said and grace < 2 * interval:
+        problem("study.grace_period", f"{grace} is under two heartbeat intervals "
+                f"(heartbeat_interval = {interval}): healthy trials would be failed as stale "
+                f"(allowed: at least {2 * interval})")
     if problems:
         raise SpecError(problems)
     return Spec(source, values, space)
