@@ -1,7 +1,8 @@
 """The ``tuner`` command: a thin face over :mod:`tuner.api`; each command calls one function.
 
 Exit codes: 0 ok, 1 a run failed, 2 bad input (spec or arguments), 3 database unreachable or
-credentials refused, 4 unknown study, 130 stopped by Ctrl-C.
+credentials refused, 4 unknown study, 130 ``tuner launch`` stopped by Ctrl-C (``tuner worker``
+stops cleanly on Ctrl-C or SIGTERM and exits 0).
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def storage_arg(p):
-        p.add_argument("--storage", metavar="URL", help="SQLAlchemy URL; default: "
-                       "$TUNER_STORAGE, else sqlite:///tuner.db")
+        p.add_argument("--storage", metavar="URL", help="SQLAlchemy URL of SQLite or "
+                       "PostgreSQL (postgresql+psycopg://…); default: $TUNER_STORAGE, else "
+                       "sqlite:///tuner.db")
 
     def budget_args(p):
         p.add_argument("--n-trials", type=positive_int, metavar="N",

@@ -13,7 +13,7 @@ from collections import Counter
 import optuna
 from optuna.trial import TrialState
 
-from ..errors import RunError
+from ..errors import RunError, StorageError
 from .problem import load_problem
 from .retrain import TOP, retrain_top
 from .retry import is_outage
@@ -114,6 +114,9 @@ def launch(spec: Spec, *, workers: int = 1, storage: str | None = None,
     if interrupted:
         raise KeyboardInterrupt
     failed = [p.returncode for p in procs if p.returncode != 0]
+    if failed and set(failed) == {StorageError.exit_code}:
+        raise StorageError(f"{len(failed)} of {workers} workers lost the database (exit "
+                           f"{StorageError.exit_code}); see their messages above")
     if failed:
         raise RunError(f"{len(failed)} of {workers} workers failed (exit codes "
                        f"{', '.join(map(str, failed))}); see their messages above")
