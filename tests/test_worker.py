@@ -163,12 +163,15 @@ def test_launch_stopped_with_sigint_then_launched_again_finishes_the_budget(tmp_
 
 
 def test_eight_processes_creating_the_same_study_at_once(tmp_path, storage_url):
-    spec = write_spec(tmp_path, n_trials=8, epochs=2)
+    spec = write_spec(tmp_path, n_trials=8, epochs=2, study_extra="seed_defaults = true")
     procs = [start_tuner("worker", spec, "--storage", storage_url) for _ in range(8)]
     errs = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, errs
     assert [s.study_name for s in optuna.get_all_study_summaries(storage_url)] == ["cheap"]
     assert 8 <= finished(states("cheap", storage_url)) <= 15
+    trials = optuna.load_study(study_name="cheap", storage=storage_url).trials
+    defaults = sorted(t.params["optimizer"] for t in trials if "fixed_params" in t.system_attrs)
+    assert defaults == ["adam", "momentum", "sgd"]          # queued once, by its creator
 
 
 def test_a_trial_over_its_time_limit_is_pruned_with_reason_timeout(tmp_path, sqlite_url):

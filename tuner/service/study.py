@@ -19,15 +19,19 @@ def open_study(storage, problem: Problem, *, n_trials: int | None = None,
     The study stores ``spec`` (JSON), ``spec_hash``, ``n_trials`` (the study-wide budget),
     ``timeout`` and ``deadline`` in its user attributes; a spec whose hash differs is refused
     (exit 2). ``n_trials``/``timeout`` given here replace the stored budget and time limit
-    (a new ``timeout`` counts from now). With ``seed_defaults`` a new study queues its
-    optimizers' default trials first, as many as the budget allows.
+    (a new ``timeout`` counts from now). With ``seed_defaults`` the process that created the
+    study queues its optimizers' default trials, as many as the budget allows (processes that
+    join at the same moment do not queue them again).
     """
     spec = problem.spec
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=spec.name, storage=storage, direction=problem.direction, load_if_exists=True,
-        sampler=make_sampler(spec["study.sampler"], spec["study.seed"], spec.space),
-        pruner=make_pruner(spec["study.pruner"]))
+    names = dict(study_name=spec.name, storage=storage,
+                 sampler=make_sampler(spec["study.sampler"], spec["study.seed"], spec.space),
+                 pruner=make_pruner(spec["study.pruner"]))
+    try:                                 # Optuna's unique study name decides who created it
+        study, created = optuna.create_study(direction=problem.direction, **names), True
+    except optuna.exceptions.DuplicatedStudyError:
+        study, created = optuna.load_study(**names), False
     attrs = study.user_attrs
     stored = attrs.get("spec_hash")
     if stored is not None and stored != spec.hash:
@@ -40,9 +44,9 @@ def open_study(storage, problem: Problem, *, n_trials: int | None = None,
         study.set_user_attr("spec_hash", spec.hash)
         study.set_user_attr("task", spec["study.task"])
         study.set_user_attr("metric", problem.metric)
-        if spec["study.seed_defaults"]:         # no more than the budget runs
+        if spec["study.seed_defaults"] and created:   # once; no more than the budget runs
             for params in spec.space.default_trials()[:budget]:
-                study.enqueue_trial(params, skip_if_exists=True)
+                study.enqueue_trial(params)
     if attrs.get("n_trials") != budget:
         study.set_user_attr("n_trials", budget)
     limit = timeout if timeout is not None else attrs.get("timeout", spec["study.timeout"])
