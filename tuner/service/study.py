@@ -44,9 +44,9 @@ def open_study(storage, problem: Problem, *, n_trials: int | None = None,
         study.set_user_attr("spec_hash", spec.hash)
         study.set_user_attr("task", spec["study.task"])
         study.set_user_attr("metric", problem.metric)
-        if spec["study.seed_defaults"] and created:   # once; no more than the budget runs
-            for params in spec.space.default_trials()[:budget]:
-                study.enqueue_trial(params)
+    if created and spec["study.seed_defaults"]:   # once; no more than the budget runs
+        for params in spec.space.default_trials()[:budget]:
+            study.enqueue_trial(params)
     if attrs.get("n_trials") != budget:
         study.set_user_attr("n_trials", budget)
     limit = timeout if timeout is not None else attrs.get("timeout", spec["study.timeout"])
