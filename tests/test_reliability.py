@@ -64,7 +64,7 @@ def beating(url: str, study: str = "cheap") -> int:
     return count
 
 
-def killed_workers_trial(url: str, study: str, victim, seconds: float = 4.0,
+def killed_workers_trial(url: str, study: str, victim, seconds: float = 8.0,
                          earlier: Collection[int] = ()) -> int | None:
     """SIGKILL ``victim`` (a worker process) and return the number of the trial it was running,
     or None if it ran none, from the database: of the trials RUNNING and beating when it

@@ -511,25 +511,39 @@ TWO_LR_LISTS = {"optimizers": ["momentum", "adam"], "lr": {"values": [0.1, 0.01]
                 "adam": {"lr": {"values": [0.001, 0.002]}}}
 
 
-@pytest.mark.parametrize("sampler, search", [
-    ("random", {"optimizers": ["momentum", "adam"], "momentum": {"lr": {"values": [0.1, 0.01]}}}),
-    ("random", TWO_LR_LISTS),
-    ("grid", TWO_LR_LISTS),
-    ("random", {"optimizers": ["sgd", "adadelta"], "adadelta": {"lr": [1, 10]}}),
+CONFLICT = ("conflicts with {other}: Optuna keeps one distribution per parameter name {name!r} "
+            "(allowed: the same list of values everywhere, or ranges of one kind and scale)")
+
+
+@pytest.mark.parametrize("sampler, search, line", [
+    ("random", {"optimizers": ["momentum", "adam"], "momentum": {"lr": {"values": [0.1, 0.01]}}},
+     "search.lr: a log float range " + CONFLICT.format(
+         other="search.momentum.lr = {values = [0.1, 0.01]}", name="lr")),
+    ("random", TWO_LR_LISTS, "search.adam.lr: {values = [0.001, 0.002]} " + CONFLICT.format(
+        other="search.lr = {values = [0.1, 0.01]}", name="lr")),
+    ("grid", TWO_LR_LISTS, "search.adam.lr: {values = [0.001, 0.002]} " + CONFLICT.format(
+        other="search.lr = {values = [0.1, 0.01]}", name="lr")),
     ("random", {"optimizers": ["sgd"], "schedules": ["step", "exponential"],
-                "step": {"gamma": {"values": [0.1, 0.5]}}, "exponential": {"gamma": [0.9, 0.99]}}),
-], ids=["values-and-range", "two-value-lists", "grid-two-value-lists", "int-and-float-range",
-        "schedule-gamma"])
-def test_a_spec_that_validates_gives_trials_that_run(sampler, search):
+                "step": {"gamma": {"values": [0.1, 0.5]}}, "exponential": {"gamma": [0.9, 0.99]}},
+     "search.exponential.gamma: a linear float range " + CONFLICT.format(
+         other="search.step.gamma = {values = [0.1, 0.5]}", name="gamma")),
+], ids=["values-and-range", "two-value-lists", "grid-two-value-lists", "schedule-gamma"])
+def test_one_optuna_name_with_two_distributions_is_refused(sampler, search, line):
     """Optuna names are shared by every optimizer (``lr``) or schedule (``gamma``), and Optuna
     refuses one name with categorical choices that differ, or with a different kind of
-    distribution, within a study; grid() also merges the lists. Either the spec is refused, or
-    every trial runs (known defect: these specs validate and some trials fail in suggest)."""
-    try:
-        space = space_of(search, sampler=sampler)
-    except SpecError:
-        return
-    study = optuna.create_study(sampler=make_sampler(sampler, 0, space))
+    distribution, within a study (grid() also merges the lists): such a spec is refused in one
+    line, not left to fail trials in ``suggest``."""
+    with pytest.raises(SpecError) as info:
+        space_of(search, sampler=sampler)
+    assert info.value.problems == [f"<test>: {line}"]
+
+
+def test_ranges_of_one_kind_under_one_name_give_trials_that_run():
+    """Adadelta's ``lr = [1, 10]`` and the shared log range of ``lr`` are one distribution
+    kind (float, log): every trial runs, both optimizers are drawn."""
+    space = space_of({"optimizers": ["sgd", "adadelta"], "adadelta": {"lr": [1, 10]}},
+                     sampler="random")
+    study = optuna.create_study(sampler=make_sampler("random", 0, space))
 
     def objective(trial):
         build(space.suggest(trial, EPOCHS))
@@ -538,9 +552,8 @@ def test_a_spec_that_validates_gives_trials_that_run(sampler, search):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         study.optimize(objective, n_trials=16, catch=(ValueError,))
-    failed = [t.params for t in study.trials if t.state != TrialState.COMPLETE]
-    assert failed == []
-    assert len({t.params.get("optimizer", t.params.get("schedule")) for t in study.trials}) == 2
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 16
+    assert {t.params["optimizer"] for t in study.trials} == {"sgd", "adadelta"}
 
 
 # --- samplers and pruners ---------------------------------------------------------------------
