@@ -50,12 +50,36 @@ def sensitivity_bands(points: pd.DataFrame, *, grid: int = 40, width: float | No
     return pd.DataFrame(out, columns=["optimizer", "lr", "median", "low", "high"])
 
 
-def lr_momentum_grid(points: pd.DataFrame, *, bins: int = 10) -> pd.DataFrame:
-    """Median metric of the complete trials with a momentum (above 0: plain SGD's fixed 0 is
-    left out), binned by log10(LR) and momentum: columns ``log_lr`` and ``momentum`` (bin
-    centres), ``median``, ``trials``; empty if fewer than two such trials."""
-    done = points[(points["kind"] == "complete") & np.isfinite(points["metric"])
+SGD_FAMILY = ("momentum", "nesterov", "sgd")
+"""Optimizers whose momentum and LR mean the same (SGD's heavy ball, with or without Nesterov)."""
+
+
+def _with_momentum(points: pd.DataFrame) -> pd.DataFrame:
+    """The complete trials with a finite metric and a momentum above 0 (plain SGD's fixed 0
+    is left out)."""
+    return points[(points["kind"] == "complete") & np.isfinite(points["metric"])
                   & points["momentum"].gt(0)]
+
+
+def momentum_optimizers(points: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """``(optimizers, pooled by default)``: the optimizers with complete trials with a
+    momentum, and those of them an LR × momentum map pools at first — the SGD family, whose
+    LR and momentum mean the same (RMSprop's momentum acts on a step already divided by the
+    gradient's RMS: its LR scale differs), else the first one."""
+    names = sorted(_with_momentum(points)["optimizer"].dropna().unique())
+    family = [n for n in names if n in SGD_FAMILY]
+    return names, family or names[:1]
+
+
+def lr_momentum_grid(points: pd.DataFrame, *, bins: int = 10,
+                     optimizers=None) -> pd.DataFrame:
+    """Median metric of the complete trials with a momentum (above 0: plain SGD's fixed 0 is
+    left out), of ``optimizers`` (None: all), binned by log10(LR) and momentum: columns
+    ``log_lr`` and ``momentum`` (bin centres), ``median``, ``trials``; empty if fewer than two
+    such trials."""
+    done = _with_momentum(points)
+    if optimizers is not None:
+        done = done[done["optimizer"].isin(list(optimizers))]
     columns = ["log_lr", "momentum", "median", "trials"]
     if len(done) < 2:
         return pd.DataFrame(columns=columns)

@@ -127,6 +127,10 @@ def test_lr_sensitivity_page_with_metric_switch(url, monkeypatch):
     after = json.loads(charts(at)[0].proto.spec)
     assert after["layout"]["yaxis"]["title"]["text"] == "test accuracy"
     assert before["layout"]["yaxis"]["title"]["text"] == "validation accuracy"
+    pooled = at.multiselect(key="lr_momentum_optimizers")
+    assert pooled.value == ["momentum"]            # the SGD family with momentum in this study
+    pooled.set_value([]).run()
+    assert len(charts(at)) == 1 and "among the optimizers chosen" in texts(at.info)
 
 
 def test_learning_curves_page(url, monkeypatch):

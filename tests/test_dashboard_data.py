@@ -483,6 +483,24 @@ def test_merge_fills_a_trial_committed_late(iris):
 
 # --- stats helpers ------------------------------------------------------------------------------
 
+def test_the_lr_momentum_map_pools_the_sgd_family_by_default(iris):
+    """RMSprop's momentum acts on a step scaled by the gradient's RMS, its LR on another
+    scale: the map pools only SGD with momentum and Nesterov unless told otherwise."""
+    points = stats.sensitivity_points(iris, "val_metric")
+    done = points[(points["kind"] == "complete") & (points["momentum"] > 0)]
+    assert len(done) >= 4
+    half = done["number"].iloc[::2]
+    mixed = points.assign(optimizer=points["optimizer"].where(~points["number"].isin(half),
+                                                              "rmsprop"))
+    names, pooled = stats.momentum_optimizers(mixed)
+    assert names == sorted({"rmsprop", *done["optimizer"]}) and "rmsprop" not in pooled
+    grid = stats.lr_momentum_grid(mixed, optimizers=pooled)
+    assert grid["trials"].sum() == len(done) - len(half)
+    assert stats.lr_momentum_grid(mixed)["trials"].sum() == len(done)
+    only = stats.momentum_optimizers(mixed[mixed["optimizer"] == "rmsprop"])
+    assert only == (["rmsprop"], ["rmsprop"])            # nothing else to pool: that one
+
+
 def test_lr_momentum_grid_and_filters(iris):
     points = stats.sensitivity_points(iris, "val_metric")
     grid = stats.lr_momentum_grid(points, bins=4)

@@ -35,10 +35,16 @@ def sensitivity() -> None:
                                           direction=view.direction, log_y=log_y),
                     width="stretch", key="lr_sensitivity_chart")
     st.subheader("LR × momentum")
-    grid = stats.lr_momentum_grid(points)
+    names, pooled = stats.momentum_optimizers(points)
+    chosen = st.multiselect("Optimizers pooled in the map", names, default=pooled,
+                            key="lr_momentum_optimizers",
+                            help="Pool only optimizers whose LR and momentum mean the same: "
+                                 "SGD with momentum and Nesterov do; RMSprop's momentum acts "
+                                 "on a step already scaled by the gradient's RMS.") if names else []
+    grid = stats.lr_momentum_grid(points, optimizers=chosen)
     if grid.empty:
         st.info("No complete trials with a momentum argument (sgd with momentum, nesterov, "
-                "rmsprop …) to draw LR × momentum.")
+                "rmsprop …) among the optimizers chosen to draw LR × momentum.")
     else:
         st.plotly_chart(charts.lr_momentum(grid, metric_label=label), width="stretch",
                         key="lr_momentum_chart")
