@@ -270,3 +270,27 @@ def test_regressor_prediction_shapes():
     assert reg.score(X, Y) > 0.8
     # one output column gives 1-D predictions, as with scikit-learn's MLPRegressor
     assert reg.fit(X, Y[:, :1]).predict(X).shape == (100,)
+
+
+def test_batches_of_one_and_sorted_data_are_not_mistaken_for_divergence():
+    """A batch of one sample is judged with the batches before it (32 rows at least), and the
+    starting loss is measured on rows spread over the data, not its first rows (data sorted by
+    target): each of these stable fits stopped as "diverged" and kept its random weights."""
+    from sklearn.datasets import make_classification
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 3))
+    y = rng.standard_t(3, size=2000) * 0.3 + X @ [1.0, 0.5, -0.5]     # heavy-tailed noise
+    y = (y - y.mean()) / y.std()
+    fitted = MLPRegressor(hidden_layer_sizes=(16,), lr=1e-3, batch_size=1, epochs=3,
+                          random_state=0).fit(X, y)
+    assert not fitted.diverged_ and fitted.score(X, y) > 0.7
+    Xc, yc = make_classification(n_samples=600, n_features=10, n_informative=5, flip_y=0.05,
+                                 random_state=0)
+    fitted = MLPClassifier(hidden_layer_sizes=(64,), lr=1e-2, batch_size=1, epochs=5,
+                           random_state=0).fit(Xc, yc)
+    assert not fitted.diverged_ and fitted.score(Xc, yc) > 0.85
+    target = X @ [1.0, 2.0, -1.0] + 3.0
+    order = np.argsort(target)
+    fitted = MLPRegressor(hidden_layer_sizes=(16,), lr=1e-3, epochs=5, random_state=0,
+                          validation_fraction=0.0).fit(X[order], target[order])
+    assert not fitted.diverged_ and fitted.score(X, target) > 0.9

@@ -89,8 +89,10 @@ def test_small_batches_are_not_judged_against_one_lucky_sample():
 def test_the_starting_loss_is_the_initial_models_on_the_training_rows():
     data = load_task("digits", seed=0)
     model = build_model("mlp", 64, 10, hidden=(32,), seed=0)
-    start = model.loss(model.forward(data.X_train[:1024]), data.y_train[:1024])
-    assert data.start[0].shape == (1024, 64)
+    X, y = data.start                   # 1024 rows evenly spaced over the 1167, ends included
+    assert X.shape == (1024, 64) and (X[0] == data.X_train[0]).all()
+    assert (X[-1] == data.X_train[-1]).all() and (y[-1] == data.y_train[-1])
+    start = model.loss(model.forward(X), y)
     losses = []                          # every batch's loss, as the loop sees it
     original = model.loss_and_grads
     model.loss_and_grads = lambda X, y: losses.append(original(X, y)) or losses[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -72,6 +73,20 @@ def evaluate(model, X, y, metric: str) -> tuple[float, float]:
     return loss, METRICS[metric].score(y, output, loss)
 
 
+DIVERGENCE_ROWS = 32
+"""The fewest rows the divergence check judges a loss on (see :func:`train`)."""
+
+
+def _recent_mean(recent: deque, loss: float, rows: int) -> float:
+    """The mean loss per row over the latest batches, ``loss`` (of ``rows`` rows) the last,
+    making at least ``DIVERGENCE_ROWS`` rows (fewer at the start); ``recent`` keeps them."""
+    recent.append((loss, rows))
+    total = sum(r for _, r in recent)
+    while total - recent[0][1] >= DIVERGENCE_ROWS:
+        total -= recent.popleft()[1]
+    return sum(l * r for l, r in recent) / total
+
+
 def train(model, optimizer, data, *, epochs: int, batch_size: int = 32, schedule=None,
           metric: str = "loss", seed: int = 0,
           on_epoch: Callable[[EpochRecord], bool | None] | None = None,
@@ -85,10 +100,12 @@ def train(model, optimizer, data, *, epochs: int, batch_size: int = 32, schedule
     ``start`` and ``validation``; ``model`` provides ``loss_and_grads``, ``forward`` and
     ``loss``.
 
-    Divergence is a result, not an exception: a non-finite batch loss, or one above
+    Divergence is a result, not an exception: a non-finite batch loss, or a batch loss above
     ``divergence_factor`` × the starting loss (the initial model's loss on ``data.start``, when
-    that is positive), checked every batch, or a non-finite validation loss, ends the run with
-    ``history.diverged`` set and the epoch it happened in. The same seed, model and data give
+    that is positive), checked every batch — batches under ``DIVERGENCE_ROWS`` rows averaged
+    with the ones before them up to that many rows, so that one hard sample is not a
+    divergence —, or a non-finite validation loss, ends the run with ``history.diverged`` set
+    and the epoch it happened in. The same seed, model and data give
     the same numbers bit for bit.
     """
     if metric not in METRICS:
@@ -98,17 +115,21 @@ def train(model, optimizer, data, *, epochs: int, batch_size: int = 32, schedule
     with np.errstate(all="ignore"):              # a non-finite start only loses the bound
         start = model.loss(model.forward(data.start[0]), data.start[1])
     limit = divergence_factor * start if start > 0 else math.inf
+    recent: deque[tuple[float, int]] = deque()   # small batches' (loss, rows), the last ones
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         lr = optimizer.lr
         total, count = 0.0, 0
         for X, y in data.batches(rng, batch_size):
             loss, grads = model.loss_and_grads(X, y)
-            if not loss <= limit:                    # also catches NaN
+            n = 1 if y is None else len(y)
+            checked = loss                           # a surface's step: its exact value
+            if y is not None and n < DIVERGENCE_ROWS:
+                checked = _recent_mean(recent, loss, n)
+            if not (loss < math.inf and checked <= limit):     # also catches NaN
                 history.diverged, history.diverged_epoch = True, epoch
                 return history
             optimizer.step(grads)
-            n = 1 if y is None else len(y)
             total += loss * n
             count += n
         val_loss, val_metric = evaluate(model, *data.validation, metric)

@@ -43,9 +43,12 @@ class Splits:
 
     @property
     def start(self) -> tuple[np.ndarray, np.ndarray]:
-        """The training rows the starting loss is measured on: the first ``START_ROWS`` (the
-        split is shuffled), enough that one unlucky sample does not set the scale."""
-        return self.X_train[:START_ROWS], self.y_train[:START_ROWS]
+        """The training rows the starting loss is measured on: at most ``START_ROWS``, evenly
+        spaced over the split (data given in a sorted order included), enough that one
+        unlucky sample does not set the scale."""
+        n = len(self.y_train)
+        rows = np.linspace(0, n - 1, min(n, START_ROWS)).round().astype(np.intp)
+        return self.X_train[rows], self.y_train[rows]
 
     @property
     def validation(self) -> tuple[np.ndarray, np.ndarray]:
