@@ -293,4 +293,4 @@ def test_batches_of_one_and_sorted_data_are_not_mistaken_for_divergence():
     order = np.argsort(target)
     fitted = MLPRegressor(hidden_layer_sizes=(16,), lr=1e-3, epochs=5, random_state=0,
                           validation_fraction=0.0).fit(X[order], target[order])
-    assert not fitted.diverged_ and fitted.score(X, target) > 0.9
+    assert not fitted.diverged_ and fitted.score(X, target) > 0.5      # kept its random weights: < 0
