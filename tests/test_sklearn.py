@@ -289,8 +289,9 @@ def test_batches_of_one_and_sorted_data_are_not_mistaken_for_divergence():
     fitted = MLPClassifier(hidden_layer_sizes=(64,), lr=1e-2, batch_size=1, epochs=5,
                            random_state=0).fit(Xc, yc)
     assert not fitted.diverged_ and fitted.score(Xc, yc) > 0.85
+    X = rng.normal(size=(4000, 3))
     target = X @ [1.0, 2.0, -1.0] + 3.0
-    order = np.argsort(target)
+    order = np.argsort(target)           # its first 1024 rows: the smallest targets
     fitted = MLPRegressor(hidden_layer_sizes=(16,), lr=1e-3, epochs=5, random_state=0,
                           validation_fraction=0.0).fit(X[order], target[order])
-    assert not fitted.diverged_ and fitted.score(X, target) > 0.5      # kept its random weights: < 0
+    assert not fitted.diverged_ and fitted.score(X, target) > 0.9
