@@ -124,6 +124,20 @@ class StudyView:
         return self.trials[self.trials["state"] == "COMPLETE"]
 
 
+STUDY_WIDGETS = ("curves_picked", "surface_trials", "trials_state", "trials_optimizer",
+                 "trials_schedule", "trials_lr", "trials_lr_range")
+"""Session-state keys of choices made about one study's trials (trial numbers, filters): they
+are dropped when another study is chosen, not carried over to trials of the same numbers."""
+
+
+def _forget_other_studys_choices(url: str, study: str) -> None:
+    shown = (url, study)
+    if st.session_state.get("study_of_choices") != shown:
+        for key in STUDY_WIDGETS:
+            st.session_state.pop(key, None)
+        st.session_state["study_of_choices"] = shown
+
+
 def open_study(choice: Choice) -> StudyView | None:
     """The chosen study with its trials, or None after showing why there is none to show."""
     if choice.study is None:
@@ -137,6 +151,7 @@ def open_study(choice: Choice) -> StudyView | None:
     except (TunerError, sqlalchemy.exc.SQLAlchemyError) as e:
         show_problem(e)
         return None
+    _forget_other_studys_choices(choice.url, info["study"])
     st.caption(f"Study **{md(info['study'])}** · task {md(info.get('task') or '?')} · "
                f"{md(info['direction'])} {md(info.get('metric') or 'value')} · "
                f"{len(frame)} trials")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import optuna
@@ -127,7 +128,7 @@ def test_lr_sensitivity_page_with_metric_switch(url, monkeypatch):
     after = json.loads(charts(at)[0].proto.spec)
     assert after["layout"]["yaxis"]["title"]["text"] == "test accuracy"
     assert before["layout"]["yaxis"]["title"]["text"] == "validation accuracy"
-    pooled = at.multiselect(key="lr_momentum_optimizers")
+    pooled = at.multiselect(key="lr_momentum_optimizers:momentum")   # reset when that changes
     assert pooled.value == ["momentum"]            # the SGD family with momentum in this study
     pooled.set_value([]).run()
     assert len(charts(at)) == 1 and "among the optimizers chosen" in texts(at.info)
@@ -291,3 +292,70 @@ def test_the_wheel_ships_the_dashboard(tmp_path):
                for p in (root / "dashboard").rglob("*.py")}
     assert shipped <= names and "tuner/dashboard/app.py" in names
     assert "tuner/dashboard/views/sensitivity.py" in names and "tuner/tables.py" in names
+
+
+def test_trial_choices_are_not_carried_over_to_another_study(url, monkeypatch):
+    """Trial numbers are per study: trials picked (and filters set) in one study were still
+    picked in the next one chosen, drawing trials nobody picked."""
+    at = run_page(url, "curves", IRIS, monkeypatch)
+    at.multiselect(key="curves_picked").set_value([0, 1]).run()
+    assert at.multiselect(key="curves_picked").value == [0, 1]
+    at.selectbox(key="study").set_value(SURFACE).run()
+    assert not at.exception and at.multiselect(key="curves_picked").value == []
+
+
+def test_the_lr_range_chosen_survives_a_trial_that_widens_the_range(url, tmp_path, monkeypatch):
+    """The slider's bounds follow the trials' LRs; a new trial outside them made a new slider
+    at the full range, dropping the filter on the next live refresh."""
+    path = tmp_path / "copy.db"
+    shutil.copy(Path(url.removeprefix("sqlite:///")), path)
+    copy = f"sqlite:///{path}"
+    at = run_page(copy, "trials", IRIS, monkeypatch)
+    low, high = at.slider(key="trials_lr").min, at.slider(key="trials_lr").max
+    chosen = (round(low + 0.5, 1), round(high - 0.3, 1))
+    at.slider(key="trials_lr").set_value(chosen).run()
+    shown = at.caption[-1].value
+    study = optuna.load_study(study_name=IRIS, storage=open_storage(copy))
+    done = [t for t in study.trials if t.state.name == "COMPLETE"][0]
+    lr = 10 ** (low - 2)                         # below every trial's LR so far
+    attrs = {**done.user_attrs, "config": {**done.user_attrs["config"], "lr": lr}}
+    study.add_trial(optuna.trial.create_trial(
+        params={**done.params, "lr": lr}, distributions={
+            **done.distributions, "lr": optuna.distributions.FloatDistribution(
+                lr / 10, 10.0, log=True)}, user_attrs=attrs, value=0.5))
+    time.sleep(1.1)                              # the live frame reads at most once a second
+    at.run()
+    assert not at.exception
+    assert at.slider(key="trials_lr").min < low and at.slider(key="trials_lr").value == chosen
+    assert at.caption[-1].value.split(" of ")[0] == shown.split(" of ")[0]     # same rows shown
+
+
+def test_best_page_without_a_finite_complete_value(tmp_path, monkeypatch):
+    """A study made outside tuner whose only complete value is infinite: a message, not an
+    IndexError."""
+    storage = open_storage(f"sqlite:///{tmp_path / 'inf.db'}")
+    study = optuna.create_study(study_name="inf", storage=storage, direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=float("inf")))
+    at = run_page(f"sqlite:///{tmp_path / 'inf.db'}", "best", "inf", monkeypatch)
+    assert "No complete trial has a finite value" in texts(at.info)
+
+
+def test_surface_paths_default_once_trials_complete(url, tmp_path, monkeypatch):
+    """Opened before any trial completed, the trial picker started empty and, keyed alike,
+    kept ignoring the default (each optimizer's best trial) once trials completed."""
+    path = tmp_path / "copy.db"
+    shutil.copy(Path(url.removeprefix("sqlite:///")), path)
+    with sqlite3.connect(path) as conn:
+        complete = [n for (n,) in conn.execute(
+            "SELECT number FROM trials WHERE state = 'COMPLETE' AND study_id = (SELECT study_id "
+            "FROM studies WHERE study_name = ?)", (SURFACE,))]
+        conn.execute("UPDATE trials SET state = 'RUNNING' WHERE state = 'COMPLETE'")
+    at = run_page(f"sqlite:///{path}", "surfaces", SURFACE, monkeypatch)
+    assert not charts(at) and "Pick trials" in texts(at.info)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE trials SET state = 'COMPLETE' WHERE state = 'RUNNING'")
+    time.sleep(1.1)                              # the live frame reads at most once a second
+    at.run()
+    assert not at.exception and charts(at)
+    picked = at.multiselect(key="surface_trials").value
+    assert picked and set(picked) <= set(complete)

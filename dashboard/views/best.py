@@ -55,6 +55,9 @@ def best_configuration() -> None:
     if view is None or not session.need_complete(view):
         return
     ranked = stats.ranked_complete(view.trials, view.direction)
+    if ranked.empty:
+        st.info("No complete trial has a finite value: there is no best configuration to show.")
+        return
     top = ranked.iloc[0]
     params = loaders.trial_params(view.url, view.study_id, int(top["number"]))
     best = data.best_record(view.info, top, params)

@@ -37,7 +37,7 @@ def sensitivity() -> None:
     st.subheader("LR × momentum")
     names, pooled = stats.momentum_optimizers(points)
     chosen = st.multiselect("Optimizers pooled in the map", names, default=pooled,
-                            key="lr_momentum_optimizers",
+                            key="lr_momentum_optimizers:" + ",".join(names),
                             help="Pool only optimizers whose LR and momentum mean the same: "
                                  "SGD with momentum and Nesterov do; RMSprop's momentum acts "
                                  "on a step already scaled by the gradient's RMS.") if names else []

@@ -28,7 +28,9 @@ def surfaces() -> None:
                              f"({r.status.lower()})" for r in frame.itertuples()}
     ranked = stats.ranked_complete(frame, view.direction)
     default = [int(n) for n in ranked.drop_duplicates("optimizer")["number"]]
-    picked = st.multiselect("Trials", list(labels), default=default, key="surface_trials",
+    # Before any trial completes, another key: the default applies once one has.
+    picked = st.multiselect("Trials", list(labels), default=default,
+                            key="surface_trials" if default else "surface_trials_early",
                             format_func=lambda n: option(labels.get(n, n)),
                             help="Default: the best complete trial of each optimizer.")
     if not picked:
