@@ -132,6 +132,9 @@ BAD_DATA = {      # the user's data: what the file holds or the function does â†
                      "the features have shape (10,)"),
     "target is X": ("d.npz", {"X": np.ones((4, 2)), "y": np.arange(4) % 2}, "target 'X'"),
     "not an npz": ("d.npz", "plain text", "cannot be read as .npz"),
+    "blank target": ("d.csv", "a,y\n1,0\n2,\n3,1\n", "row 3 has no value in the target column 'y'"),
+    "classes in 2 columns": ("d.npz", {"X": np.ones((40, 2)), "y": np.arange(80).reshape(40, 2) % 2},
+                             "a target of 2 columns is taken as classes"),
     "raises": ("userdata:broken", None, "raised RuntimeError: no data today"),
     "returns None": ("userdata:nothing", None, "returned NoneType, not X, y"),
     "exits": ("userdata:leaves", None, "raised SystemExit"),
@@ -154,10 +157,26 @@ def test_the_users_bad_data_is_one_line_naming_what_is_wrong(tmp_path, case):
     spec.write_text(f'[study]\nname = "data"\ntask = "{task}"{target}\n')
     result = tuner("check", spec, env={**ENV, "PYTHONPATH": str(tmp_path)})
     [line] = result.stderr.strip().splitlines()
-    key = ("study.target" if case in ("target is X", "no such column", "one class")
-           else "study.task")
+    key = ("study.target" if case in ("target is X", "no such column", "one class",
+                                      "blank target", "classes in 2 columns") else "study.task")
     assert result.returncode == 2 and line.startswith(f"tuner: error: {spec}: {key}: "), line
     assert words in line, line
+
+
+def test_class_labels_in_a_column_train(tmp_path, sqlite_url):
+    """``y`` of shape (n, 1), as many arrays hold labels: one label a row (it crashed the
+    first training step with a TypeError)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    np.savez(tmp_path / "col.npz", X=X, y=(X[:, :1] > 0).astype(int))
+    spec = tmp_path / "col.toml"
+    spec.write_text('[study]\nname = "col"\ntask = "col.npz"\nn_trials = 2\n'
+                    '[training]\nepochs = 2\n')
+    result = tuner("worker", spec, "--storage", sqlite_url)
+    assert result.returncode == 0, result.stderr
+    best = json.loads(tuner("best", "col", "--storage", sqlite_url, "--format", "json",
+                            check=True).stdout)
+    assert 0.5 <= best["test_metric"] <= 1.0
 
 
 def test_a_bad_spec_leaves_a_postgresql_database_untouched(tmp_path, postgres_url):

@@ -361,3 +361,14 @@ def test_surface_model_dtype_and_start():
     other = PointModel(SURFACES["saddle"], start=(0.0, 0.5))
     np.testing.assert_array_equal(other.params[0], [0.0, 0.5])
     assert other.loss(other.forward()) == pytest.approx(0.5 ** 4 / 4 - 0.5 ** 2 / 2)
+
+
+def test_a_feature_constant_in_training_up_to_rounding_is_left_unscaled():
+    """0.1 in every row has a spread of ~3e-17 in floating point, not 0: divided by it, the
+    rows became ±1 (and a test row of 0.2 would become 1e14); scikit-learn's StandardScaler
+    leaves such a feature unscaled, centred here: 0."""
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(200, 2)), np.full(200, 0.1)]
+    data = split_arrays(X, rng.integers(0, 2, 200), "classification", seed=0)
+    every = np.concatenate([data.X_train[:, 2], data.X_val[:, 2], data.X_test[:, 2]])
+    assert np.abs(every).max() <= 1e-12

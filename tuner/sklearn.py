@@ -173,7 +173,8 @@ _PARAMS_DOC = """
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multilayer perceptron classifier (softmax cross-entropy) trained by tuner.
 
-    Standardise the input, e.g. with a ``StandardScaler`` in a ``Pipeline``.
+    Standardise the input, e.g. with a ``StandardScaler`` in a ``Pipeline``. ``fit`` takes no
+    ``sample_weight`` (every sample weighs the same).
     PARAMETERS
 
     Examples
@@ -217,7 +218,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Standardise the input (``StandardScaler`` in a ``Pipeline``) and the target
     (``TransformedTargetRegressor``). ``y`` may have several columns; predictions are 1-D
-    when there is one output, as with scikit-learn's ``MLPRegressor``.
+    when there is one output, as with scikit-learn's ``MLPRegressor``. ``fit`` takes no
+    ``sample_weight`` (every sample weighs the same).
     PARAMETERS
 
     Examples

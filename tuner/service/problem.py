@@ -61,6 +61,10 @@ def load_problem(spec: Spec) -> Problem:
         try:
             X, y = load_arrays(task, spec["study.target"], base=base)
             kind = spec["study.kind"] if spec["study.kind"] != "auto" else infer_kind(y)
+            if kind == "classification" and y.ndim == 2:
+                raise TargetError(f"{task}: a target of {y.shape[1]} columns is taken as "
+                                  "classes (allowed for classes: one column; several columns "
+                                  'with study.kind = "regression")')
             if kind == "classification" and len(np.unique(y)) < 2:
                 raise TargetError(f"{task}: the target has one class only (allowed: at least "
                                   "two)")

@@ -128,7 +128,9 @@ SETTINGS: tuple[Setting, ...] = (
             "steps_per_epoch full-gradient steps each).", check=_at_least(1)),
     Setting("training.batch_size", int, 32, "Minibatch size.", check=_at_least(1)),
     Setting("training.metric", str, "auto", "What a trial is judged by, on the validation split; "
-            "auto: accuracy (classification), r2 (regression), loss (surfaces).",
+            "auto: accuracy (classification), r2 (regression), loss (surfaces). A regression "
+            "target is standardised with training statistics: mse and loss are in units of its "
+            "variance (mse 0.5 = half the target's variance), r2 is unchanged.",
             choices=("auto", *METRICS)),
     Setting("training.direction", str, "auto", "auto: the metric's own direction.",
             choices=("auto", "maximize", "minimize")),

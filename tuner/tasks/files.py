@@ -107,6 +107,8 @@ def _checked(X, y, where: str):
     if not np.isfinite(X).all():
         raise ValueError(f"{where}: the features hold NaN or infinite values (allowed: finite "
                          "numbers)")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]                        # a column of values: one value a row
     if y.dtype.kind in "fc" and not np.isfinite(y).all():
         raise TargetError(f"{where}: the target holds NaN or infinite values (allowed: "
                           "finite numbers or class labels)")
@@ -139,6 +141,10 @@ def _read_csv(path: Path, target):
         X = np.array([[float(r[i]) for i in features] for r in body])
     except (ValueError, IndexError) as e:
         raise ValueError(f"{path.name}: a feature value is not a number ({e})") from None
+    blank = next((i for i, r in enumerate(body) if not r[col].strip()), None)
+    if blank is not None:
+        raise TargetError(f"{path.name}: row {blank + 2} has no value in the target column "
+                          f"{header[col]!r} (allowed: a value in every row)")
     y = np.array([r[col] for r in body])
     try:
         y = y.astype(np.float64)
