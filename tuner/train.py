@@ -105,8 +105,8 @@ def train(model, optimizer, data, *, epochs: int, batch_size: int = 32, schedule
     that is positive), checked every batch — batches under ``DIVERGENCE_ROWS`` rows averaged
     with the ones before them up to that many rows, so that one hard sample is not a
     divergence —, or a non-finite validation loss, ends the run with ``history.diverged`` set
-    and the epoch it happened in. The same seed, model and data give
-    the same numbers bit for bit.
+    and the epoch it happened in. The same seed, model and data give the same numbers bit for
+    bit.
     """
     if metric not in METRICS:
         raise ValueError(f"Invalid metric value: {metric!r} (allowed: {', '.join(METRICS)})")
@@ -123,7 +123,7 @@ def train(model, optimizer, data, *, epochs: int, batch_size: int = 32, schedule
         for X, y in data.batches(rng, batch_size):
             loss, grads = model.loss_and_grads(X, y)
             n = 1 if y is None else len(y)
-            checked = loss                           # a surface's step: its exact value
+            checked = loss                           # a full batch, or a surface's step
             if y is not None and n < DIVERGENCE_ROWS:
                 checked = _recent_mean(recent, loss, n)
             if not (loss < math.inf and checked <= limit):     # also catches NaN

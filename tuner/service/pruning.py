@@ -5,10 +5,10 @@ query a trial-epoch). tuner hands them a :class:`SnapshotStudy`: the study's dir
 storage as they are, its trials as read once when the trial started (refreshed every
 ``max_age`` seconds for long trials; a refresh the database does not answer keeps the snapshot
 it has), and the running trial with the intermediate values this process holds. The decision is
-the pruner's own; it only sees other trials that finished before the last refresh. Successive halving and Hyperband are asked the ordinary way: successive
-halving keeps each trial's rungs in the trial's stored system attributes, reading them to know
-which rung the trial is at and writing one as the trial passes it, and Hyperband builds bracket
-studies of its own.
+the pruner's own; it only sees other trials that finished before the last refresh. Successive
+halving and Hyperband are asked the ordinary way: successive halving keeps each trial's rungs in
+the trial's stored system attributes, reading them to know which rung the trial is at and
+writing one as the trial passes it, and Hyperband builds bracket studies of its own.
 """
 
 from __future__ import annotations

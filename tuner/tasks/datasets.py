@@ -95,9 +95,9 @@ def split_arrays(X, y, kind: str, *, seed: int = 0, dtype=np.float64,
     X_train, X_val, y_train, y_val = train_test_split(
         X_rest, y_rest, test_size=val_share / (1.0 - test_share), random_state=seed, stratify=strat)
     mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    # constant in training, up to rounding (0.1 everywhere has a spread of ~3e-17): left as is
+    # constant in training, exactly or up to rounding (0.1 everywhere has a spread of ~3e-17):
+    # left unscaled
     std[std <= len(X_train) * np.finfo(np.float64).eps * np.abs(mean)] = 1.0
-    std[std == 0] = 1.0
     scale = (lambda a: ((a - mean) / std).astype(dtype))
     if kind == "regression":
         y_mean, y_std = y_train.mean(axis=0), y_train.std(axis=0)
