@@ -124,8 +124,8 @@ class StudyView:
         return self.trials[self.trials["state"] == "COMPLETE"]
 
 
-STUDY_WIDGETS = ("curves_picked", "surface_trials", "trials_state", "trials_optimizer",
-                 "trials_schedule", "trials_lr", "trials_lr_range")
+STUDY_WIDGETS = ("curves_picked", "surface_trials", "surface_trials_early", "trials_state",
+                 "trials_optimizer", "trials_schedule", "trials_lr", "trials_lr_range")
 """Session-state keys of choices made about one study's trials (trial numbers, filters): they
 are dropped when another study is chosen, not carried over to trials of the same numbers."""
 

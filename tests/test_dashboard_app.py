@@ -330,6 +330,28 @@ def test_the_lr_range_chosen_survives_a_trial_that_widens_the_range(url, tmp_pat
     assert at.caption[-1].value.split(" of ")[0] == shown.split(" of ")[0]     # same rows shown
 
 
+def test_an_untouched_lr_range_takes_in_a_trial_that_widens_it(url, tmp_path, monkeypatch):
+    """No range chosen: a trial with a new lowest LR is shown, not filtered out by the old
+    bounds kept as if chosen."""
+    path = tmp_path / "copy.db"
+    shutil.copy(Path(url.removeprefix("sqlite:///")), path)
+    copy = f"sqlite:///{path}"
+    at = run_page(copy, "trials", IRIS, monkeypatch)
+    low = at.slider(key="trials_lr").min
+    total = len(at.dataframe[0].value)
+    study = optuna.load_study(study_name=IRIS, storage=open_storage(copy))
+    done = [t for t in study.trials if t.state.name == "COMPLETE"][0]
+    lr = 10 ** (low - 2)
+    attrs = {**done.user_attrs, "config": {**done.user_attrs["config"], "lr": lr}}
+    study.add_trial(optuna.trial.create_trial(
+        params={**done.params, "lr": lr}, distributions={
+            **done.distributions, "lr": optuna.distributions.FloatDistribution(
+                lr / 10, 10.0, log=True)}, user_attrs=attrs, value=0.5))
+    time.sleep(1.1)                              # the live frame reads at most once a second
+    at.run()
+    assert not at.exception and len(at.dataframe[0].value) == total + 1
+
+
 def test_best_page_without_a_finite_complete_value(tmp_path, monkeypatch):
     """A study made outside tuner whose only complete value is infinite: a message, not an
     IndexError."""

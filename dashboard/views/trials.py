@@ -32,14 +32,17 @@ def trial_table() -> None:
     lr_range = None
     if lrs.size and lrs.max() > lrs.min():
         low, high = float(np.floor(lrs.min() * 10) / 10), float(np.ceil(lrs.max() * 10) / 10)
-        # A new trial's LR outside the bounds makes a new slider: it starts at the range chosen.
+        # A new trial's LR outside the bounds makes a new slider: it starts at the range chosen
+        # (none chosen: the full range, new bounds included).
         saved = st.session_state.get("trials_lr_range", (low, high))
         start = (min(max(saved[0], low), high), max(min(saved[1], high), low))
         chosen = st.slider("LR range (log10)", low, high, start, step=0.1,
                            key="trials_lr", format="1e%.1f")
-        st.session_state["trials_lr_range"] = chosen
         if chosen != (low, high):
+            st.session_state["trials_lr_range"] = chosen
             lr_range = (10 ** chosen[0], 10 ** chosen[1])
+        else:
+            st.session_state.pop("trials_lr_range", None)
     shown = stats.filter_trials(frame, statuses=statuses or None, optimizers=optimizers or None,
                                 schedules=schedules or None, lr_range=lr_range)[SHOWN]
     st.caption(f"{len(shown)} of {len(frame)} trials.")
