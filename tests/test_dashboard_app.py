@@ -304,6 +304,19 @@ def test_trial_choices_are_not_carried_over_to_another_study(url, monkeypatch):
     assert not at.exception and at.multiselect(key="curves_picked").value == []
 
 
+def add_iris_trial_at(storage: str, lr: float) -> None:
+    """A complete iris trial like the first one, at ``lr``; returns once the dashboard's live
+    frame (read at most once a second) can see it."""
+    study = optuna.load_study(study_name=IRIS, storage=open_storage(storage))
+    done = [t for t in study.trials if t.state.name == "COMPLETE"][0]
+    attrs = {**done.user_attrs, "config": {**done.user_attrs["config"], "lr": lr}}
+    study.add_trial(optuna.trial.create_trial(
+        params={**done.params, "lr": lr}, distributions={
+            **done.distributions, "lr": optuna.distributions.FloatDistribution(
+                lr / 10, 10.0, log=True)}, user_attrs=attrs, value=0.5))
+    time.sleep(1.1)
+
+
 def test_the_lr_range_chosen_survives_a_trial_that_widens_the_range(url, tmp_path, monkeypatch):
     """The slider's bounds follow the trials' LRs; a new trial outside them made a new slider
     at the full range, dropping the filter on the next live refresh."""
@@ -315,15 +328,7 @@ def test_the_lr_range_chosen_survives_a_trial_that_widens_the_range(url, tmp_pat
     chosen = (round(low + 0.5, 1), round(high - 0.3, 1))
     at.slider(key="trials_lr").set_value(chosen).run()
     shown = at.caption[-1].value
-    study = optuna.load_study(study_name=IRIS, storage=open_storage(copy))
-    done = [t for t in study.trials if t.state.name == "COMPLETE"][0]
-    lr = 10 ** (low - 2)                         # below every trial's LR so far
-    attrs = {**done.user_attrs, "config": {**done.user_attrs["config"], "lr": lr}}
-    study.add_trial(optuna.trial.create_trial(
-        params={**done.params, "lr": lr}, distributions={
-            **done.distributions, "lr": optuna.distributions.FloatDistribution(
-                lr / 10, 10.0, log=True)}, user_attrs=attrs, value=0.5))
-    time.sleep(1.1)                              # the live frame reads at most once a second
+    add_iris_trial_at(copy, 10 ** (low - 2))     # below every trial's LR so far
     at.run()
     assert not at.exception
     assert at.slider(key="trials_lr").min < low and at.slider(key="trials_lr").value == chosen
@@ -339,15 +344,7 @@ def test_an_untouched_lr_range_takes_in_a_trial_that_widens_it(url, tmp_path, mo
     at = run_page(copy, "trials", IRIS, monkeypatch)
     low = at.slider(key="trials_lr").min
     total = len(at.dataframe[0].value)
-    study = optuna.load_study(study_name=IRIS, storage=open_storage(copy))
-    done = [t for t in study.trials if t.state.name == "COMPLETE"][0]
-    lr = 10 ** (low - 2)
-    attrs = {**done.user_attrs, "config": {**done.user_attrs["config"], "lr": lr}}
-    study.add_trial(optuna.trial.create_trial(
-        params={**done.params, "lr": lr}, distributions={
-            **done.distributions, "lr": optuna.distributions.FloatDistribution(
-                lr / 10, 10.0, log=True)}, user_attrs=attrs, value=0.5))
-    time.sleep(1.1)                              # the live frame reads at most once a second
+    add_iris_trial_at(copy, 10 ** (low - 2))     # below every trial's LR so far
     at.run()
     assert not at.exception and len(at.dataframe[0].value) == total + 1
 
